@@ -1,0 +1,64 @@
+-- One row per cutoff and item on promotion in its send week, by the source int_promo_calendar chose.
+with promo_calendar as (
+
+    select * from {{ ref('int_promo_calendar') }}
+
+),
+
+promotions as (
+
+    select * from {{ ref('stg_promotions') }}
+
+),
+
+transactions as (
+
+    select * from {{ ref('stg_transactions') }}
+
+),
+
+calendar_items as (
+
+    select
+        promo_calendar.cutoff_week,
+        promotions.item_id,
+        promotions.promo_stores
+    from promo_calendar
+    inner join promotions
+        on promotions.week = promo_calendar.promo_week
+    where promo_calendar.promo_source <> 'retail_discount'
+
+),
+
+discounted_items as (
+
+    select
+        promo_calendar.cutoff_week,
+        transactions.item_id,
+        count(distinct transactions.store_id) as promo_stores
+    from promo_calendar
+    inner join transactions
+        on transactions.week = promo_calendar.promo_week
+    where promo_calendar.promo_source = 'retail_discount'
+        and transactions.retail_disc > 0
+    group by promo_calendar.cutoff_week, transactions.item_id
+
+),
+
+promo_items as (
+
+    select * from calendar_items
+    union all
+    select * from discounted_items
+
+)
+
+select
+    promo_items.cutoff_week,
+    promo_items.item_id,
+    promo_calendar.promo_week,
+    promo_calendar.promo_source,
+    promo_items.promo_stores
+from promo_items
+inner join promo_calendar
+    on promo_items.cutoff_week = promo_calendar.cutoff_week
