@@ -4,10 +4,11 @@
 -- popular items and the most popular promo items as a fallback for thin histories.
 -- Only items in the top_n_items are ever candidates (the rest share the ALS placeholder).
 --
--- score, a purchase propensity in [0, 1]: 0.45 x the ALS score (clipped to [0, 1]) + 0.45 x the
--- share of the customer's weeks in which they bought the item + 0.1 x the share of all customers
--- who bought it. Own repurchases are the strongest signal in grocery, ALS carries it to items the
--- customer has not bought, and popularity breaks ties for customers with no signal at all.
+-- score, a purchase propensity in [0, 1]: 0.45 x the share of the customer's weeks in which they
+-- bought the item + 0.4 x the same share over the last recent_weeks + 0.1 x the ALS score (clipped
+-- to [0, 1]) + 0.05 x the share of all customers who bought it. Own repurchases, recent ones most,
+-- are the strongest signal in grocery; ALS carries it to items the customer has not bought, and
+-- popularity ranks the fallbacks. The weights were chosen on the backtest fold (README).
 with recipients as (
 
     select * from {{ ref('int_recipients') }}
@@ -162,6 +163,7 @@ scored as (
         coalesce(user_item_history.n_baskets, 0) as own_baskets,
         coalesce(user_item_history.n_weeks, 0)
             / (candidate_pool.cutoff_week - recipients.first_purchase_week + 1) as own_week_share,
+        coalesce(user_item_history.n_recent_weeks, 0) / {{ var('recent_weeks') }} as recent_week_share,
         user_item_history.item_id is not null as ever_bought,
         item_popularity.n_buyers / customers_per_cutoff.n_customers as buyer_share,
         item_price.price,
@@ -201,8 +203,9 @@ scored as (
 
 select
     scored.*,
-    0.45 * least(greatest(coalesce(scored.als_score, 0), 0), 1)
-        + 0.45 * scored.own_week_share
-        + 0.1 * scored.buyer_share as score,
+    0.45 * scored.own_week_share
+        + 0.4 * scored.recent_week_share
+        + 0.1 * least(greatest(coalesce(scored.als_score, 0), 0), 1)
+        + 0.05 * scored.buyer_share as score,
     scored.price >= scored.upsell_threshold as is_upsell_price
 from scored

@@ -23,6 +23,10 @@ select
     count(distinct transaction_checks.week) filter (
         where transaction_checks.drop_reason is null
     ) as n_weeks,
+    count(distinct transaction_checks.week) filter (
+        where transaction_checks.drop_reason is null
+            and transaction_checks.week > cutoffs.cutoff_week - {{ var('recent_weeks') }}
+    ) as n_recent_weeks,
     max(transaction_checks.week) filter (
         where transaction_checks.drop_reason is null
     ) as last_week

@@ -1,0 +1,21 @@
+-- One row per backtest cutoff, strategy and k: the course's metrics averaged over the evaluated
+-- customers (mission.md). money_precision is 0 for a customer with no recommendations.
+with metrics_per_customer as (
+
+    select * from {{ ref('metrics_per_customer') }}
+
+)
+
+select
+    metrics_per_customer.cutoff_week,
+    metrics_per_customer.strategy,
+    metrics_per_customer.k,
+    count(*) as n_users,
+    avg(metrics_per_customer.hits / metrics_per_customer.k) as precision,
+    avg(metrics_per_customer.hits / metrics_per_customer.n_bought) as recall,
+    avg(coalesce(metrics_per_customer.hit_value / nullif(metrics_per_customer.recommended_value, 0), 0)) as money_precision,
+    avg(metrics_per_customer.hit_value / metrics_per_customer.bought_value) as money_recall,
+    avg(case when metrics_per_customer.hits > 0 then 1.0 else 0.0 end) as hit_rate
+from metrics_per_customer
+group by metrics_per_customer.cutoff_week, metrics_per_customer.strategy, metrics_per_customer.k
+order by metrics_per_customer.cutoff_week, metrics_per_customer.k, precision desc
