@@ -19,9 +19,7 @@ select
     transactions.*,
     -- the shelf price: what the line would have cost without the store's and the matched coupon discounts
     (transactions.sales_value + transactions.retail_disc + transactions.coupon_match_disc)
-        / transactions.quantity as shelf_unit_price,
-    least(transactions.retail_disc
-        / nullif(transactions.sales_value + transactions.retail_disc, 0), 1) as discount_share
+        / transactions.quantity as shelf_unit_price
 from cutoffs
 inner join transactions
     on transactions.week <= cutoffs.cutoff_week

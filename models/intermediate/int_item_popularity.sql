@@ -1,23 +1,24 @@
 -- One row per cutoff and item sold up to the cutoff: how many customers bought it, and its rank.
 -- Popularity is the number of distinct buyers, not the quantity the course used: quantity is
 -- inflated by goods sold by weight or volume, and one heavy buyer should not make an item popular.
-with cutoff_transactions as (
+with user_item_history as (
 
-    select * from {{ ref('int_cutoff_transactions') }}
+    select * from {{ ref('int_user_item_history') }}
 
 ),
 
 item_sales as (
 
     select
-        cutoff_transactions.cutoff_week,
-        cutoff_transactions.item_id,
-        count(distinct cutoff_transactions.user_id) as n_buyers,
-        count(distinct cutoff_transactions.basket_id) as n_baskets,
-        sum(cutoff_transactions.quantity) as quantity,
-        sum(cutoff_transactions.sales_value) as sales_value
-    from cutoff_transactions
-    group by cutoff_transactions.cutoff_week, cutoff_transactions.item_id
+        user_item_history.cutoff_week,
+        user_item_history.item_id,
+        count(*) as n_buyers,
+        sum(user_item_history.n_baskets) as n_baskets,
+        sum(user_item_history.quantity) as quantity,
+        sum(user_item_history.sales_value) as sales_value
+    from user_item_history
+    where user_item_history.n_baskets > 0
+    group by user_item_history.cutoff_week, user_item_history.item_id
 
 ),
 

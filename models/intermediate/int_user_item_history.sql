@@ -7,31 +7,27 @@ with cutoffs as (
 
 ),
 
-transaction_checks as (
+user_item_weeks as (
 
-    select * from {{ ref('stg_transaction_checks') }}
+    select * from {{ ref('int_user_item_weeks') }}
 
 )
 
 select
     cutoffs.cutoff_week,
-    transaction_checks.user_id,
-    transaction_checks.item_id,
-    count(distinct transaction_checks.basket_id) filter (
-        where transaction_checks.drop_reason is null
-    ) as n_baskets,
-    count(distinct transaction_checks.week) filter (
-        where transaction_checks.drop_reason is null
-    ) as n_weeks,
-    count(distinct transaction_checks.week) filter (
-        where transaction_checks.drop_reason is null
-            and transaction_checks.week > cutoffs.cutoff_week - {{ var('recent_weeks') }}
+    user_item_weeks.user_id,
+    user_item_weeks.item_id,
+    sum(user_item_weeks.n_baskets) as n_baskets,
+    count(*) filter (where user_item_weeks.n_baskets > 0) as n_weeks,
+    count(*) filter (
+        where user_item_weeks.n_baskets > 0
+            and user_item_weeks.week > cutoffs.cutoff_week - {{ var('recent_weeks') }}
     ) as n_recent_weeks,
-    max(transaction_checks.week) filter (
-        where transaction_checks.drop_reason is null
-    ) as last_week
+    max(user_item_weeks.week) filter (where user_item_weeks.n_baskets > 0) as last_week,
+    sum(user_item_weeks.quantity) as quantity,
+    sum(user_item_weeks.sales_value) as sales_value,
+    sum(user_item_weeks.interaction_weight) as interaction_weight
 from cutoffs
-inner join transaction_checks
-    on transaction_checks.week <= cutoffs.cutoff_week
-where transaction_checks.quantity > 0
-group by cutoffs.cutoff_week, transaction_checks.user_id, transaction_checks.item_id
+inner join user_item_weeks
+    on user_item_weeks.week <= cutoffs.cutoff_week
+group by cutoffs.cutoff_week, user_item_weeks.user_id, user_item_weeks.item_id
