@@ -126,7 +126,7 @@ personal_items as (
     union
     select user_item_history.cutoff_week, user_item_history.user_id, user_item_history.item_id
     from user_item_history
-    where user_item_history.n_baskets > 0
+    where user_item_history.n_lines > 0
     union
     select * from upsell_fallback_items
 
@@ -160,7 +160,7 @@ scored as (
         products.product_type,
         als_candidates.als_score,
         als_candidates.als_rank,
-        coalesce(user_item_history.n_baskets, 0) as own_baskets,
+        coalesce(user_item_history.n_lines, 0) as own_lines,
         coalesce(user_item_history.n_weeks, 0)
             / (candidate_pool.cutoff_week - recipients.first_purchase_week + 1) as own_week_share,
         coalesce(user_item_history.n_recent_weeks, 0) / {{ var('recent_weeks') }} as recent_week_share,

@@ -25,5 +25,5 @@ from user_item_history
 inner join item_popularity
     on user_item_history.cutoff_week = item_popularity.cutoff_week
     and user_item_history.item_id = item_popularity.item_id
-where user_item_history.n_baskets > 0
+where user_item_history.n_lines > 0
 group by all

@@ -13,11 +13,11 @@ item_sales as (
         user_item_history.cutoff_week,
         user_item_history.item_id,
         count(*) as n_buyers,
-        sum(user_item_history.n_baskets) as n_baskets,
+        sum(user_item_history.n_lines) as n_lines,
         sum(user_item_history.quantity) as quantity,
         sum(user_item_history.sales_value) as sales_value
     from user_item_history
-    where user_item_history.n_baskets > 0
+    where user_item_history.n_lines > 0
     group by user_item_history.cutoff_week, user_item_history.item_id
 
 ),
@@ -28,7 +28,7 @@ ranked as (
         item_sales.*,
         row_number() over (
             partition by item_sales.cutoff_week
-            order by item_sales.n_buyers desc, item_sales.n_baskets desc, item_sales.item_id
+            order by item_sales.n_buyers desc, item_sales.n_lines desc, item_sales.item_id
         ) as popularity_rank
     from item_sales
 

@@ -17,13 +17,13 @@ select
     cutoffs.cutoff_week,
     user_item_weeks.user_id,
     user_item_weeks.item_id,
-    sum(user_item_weeks.n_baskets) as n_baskets,
-    count(*) filter (where user_item_weeks.n_baskets > 0) as n_weeks,
+    sum(user_item_weeks.n_lines) as n_lines,
+    count(*) filter (where user_item_weeks.n_lines > 0) as n_weeks,
     count(*) filter (
-        where user_item_weeks.n_baskets > 0
+        where user_item_weeks.n_lines > 0
             and user_item_weeks.week > cutoffs.cutoff_week - {{ var('recent_weeks') }}
     ) as n_recent_weeks,
-    max(user_item_weeks.week) filter (where user_item_weeks.n_baskets > 0) as last_week,
+    max(user_item_weeks.week) filter (where user_item_weeks.n_lines > 0) as last_week,
     sum(user_item_weeks.quantity) as quantity,
     sum(user_item_weeks.sales_value) as sales_value,
     sum(user_item_weeks.interaction_weight) as interaction_weight

@@ -1,35 +1,61 @@
 -- One row per customer, item and week with a line of quantity > 0 (any price, any department):
 -- the weekly grain that every per-cutoff history, popularity and interaction model sums up, so
 -- that the transaction lines are grouped once, not once per cutoff. Weeks are kept apart, so a
--- cutoff takes exactly its own past.
-with transaction_checks as (
+-- cutoff takes exactly its own past. Weeks whose lines were all dropped by cleaning still count
+-- as "bought" for the new-item slot, with zero clean lines.
+with transactions as (
+
+    select * from {{ ref('stg_transactions') }}
+
+),
+
+transaction_checks as (
 
     select * from {{ ref('stg_transaction_checks') }}
 
 ),
 
-clean_lines as (
+clean_weeks as (
 
     select
-        transaction_checks.*,
-        transaction_checks.drop_reason is null as is_clean,
-        -- the store's discount as a share of the shelf price, for the interaction weight
-        least(greatest(transaction_checks.retail_disc
-            / nullif(transaction_checks.sales_value + transaction_checks.retail_disc, 0), 0), 1) as discount_share
+        transactions.user_id,
+        transactions.item_id,
+        transactions.week,
+        count(*) as n_lines,
+        sum(transactions.quantity) as quantity,
+        sum(transactions.sales_value) as sales_value,
+        -- each line counts 1 less discount_weight x the store discount's share of its shelf price
+        sum(1 - {{ var('discount_weight') }} * least(greatest(coalesce(transactions.retail_disc
+            / nullif(transactions.sales_value + transactions.retail_disc, 0), 0), 0), 1)) as interaction_weight
+    from transactions
+    group by transactions.user_id, transactions.item_id, transactions.week
+
+),
+
+dropped_weeks as (
+
+    select distinct
+        transaction_checks.user_id,
+        transaction_checks.item_id,
+        transaction_checks.week
     from transaction_checks
-    where transaction_checks.quantity > 0
+    where transaction_checks.drop_reason is not null
+        and transaction_checks.quantity > 0
 
 )
 
+select * from clean_weeks
+union all
 select
-    clean_lines.user_id,
-    clean_lines.item_id,
-    clean_lines.week,
-    count(distinct clean_lines.basket_id) filter (where clean_lines.is_clean) as n_baskets,
-    coalesce(sum(clean_lines.quantity) filter (where clean_lines.is_clean), 0) as quantity,
-    coalesce(sum(clean_lines.sales_value) filter (where clean_lines.is_clean), 0) as sales_value,
-    -- every clean line counts 1, less discount_weight x its discount share (int_interactions)
-    coalesce(sum(1 - {{ var('discount_weight') }} * coalesce(clean_lines.discount_share, 0))
-        filter (where clean_lines.is_clean), 0) as interaction_weight
-from clean_lines
-group by clean_lines.user_id, clean_lines.item_id, clean_lines.week
+    dropped_weeks.user_id,
+    dropped_weeks.item_id,
+    dropped_weeks.week,
+    0 as n_lines,
+    0 as quantity,
+    0 as sales_value,
+    0 as interaction_weight
+from dropped_weeks
+anti join clean_weeks
+    on dropped_weeks.user_id = clean_weeks.user_id
+    and dropped_weeks.item_id = clean_weeks.item_id
+    and dropped_weeks.week = clean_weeks.week

@@ -1,7 +1,7 @@
 -- One row per cutoff, strategy, customer and recommended item. The e-mail policy at every cutoff;
 -- the baselines at the backtest cutoffs, for the same recipients, with a top-10 so that k = 10
 -- can be measured. expected_revenue is score x price where the score is a purchase propensity
--- (email_policy, hybrid, popularity) and null where it is not (own_top counts baskets, als is a
+-- (email_policy, hybrid, popularity) and null where it is not (own_top counts purchase lines, als is a
 -- dot product).
 with cutoffs as (
 
@@ -98,7 +98,7 @@ popularity as (
 
 ),
 
--- own purchases first (most baskets, then most recent), then popular items fill up to 10
+-- own purchases first (most purchase lines, then most recent), then popular items fill up to 10
 own_and_popular as (
 
     select
@@ -106,16 +106,16 @@ own_and_popular as (
         user_item_history.user_id,
         user_item_history.item_id,
         0 as source_order,
-        user_item_history.n_baskets as score,
+        user_item_history.n_lines as score,
         user_item_history.last_week
     from user_item_history
     inner join backtest_recipients
         on user_item_history.cutoff_week = backtest_recipients.cutoff_week
         and user_item_history.user_id = backtest_recipients.user_id
-    where user_item_history.n_baskets > 0
+    where user_item_history.n_lines > 0
     qualify row_number() over (
         partition by user_item_history.cutoff_week, user_item_history.user_id
-        order by user_item_history.n_baskets desc, user_item_history.last_week desc, user_item_history.item_id
+        order by user_item_history.n_lines desc, user_item_history.last_week desc, user_item_history.item_id
     ) <= 10
     union all
     select
