@@ -64,7 +64,9 @@ def build(data_dir: str | None, grid: bool = False, extra: list[str] = ()) -> in
                             env={**os.environ, "RECSYS_DB": str(staging)})
     seconds = time.perf_counter() - started
     if result.returncode != 0:
-        staging.unlink(missing_ok=True)
+        # the copy's write-ahead log too: a failed dbt run can leave one beside it
+        for leftover in (staging, staging.with_name(staging.name + ".wal")):
+            leftover.unlink(missing_ok=True)
         kept = f"{target} is unchanged" if target.exists() else f"{target} was not created"
         print(f"error: dbt build failed after {seconds:.1f} s (see the lines above); {kept}",
               file=sys.stderr)

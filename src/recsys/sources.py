@@ -14,6 +14,7 @@ problem, so that a build stops with one clear line instead of a traceback.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,8 @@ class RawFile:
     numeric: tuple[str, ...]
     text: tuple[str, ...] = ()
     optional: bool = False
+    # The numeric columns that may hold fractions; the others are whole numbers (ids, counts).
+    fractional: tuple[str, ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -43,6 +46,7 @@ CSV_FILES = {
         numeric=("household_key", "basket_id", "day", "product_id", "quantity", "sales_value",
                  "store_id", "retail_disc", "trans_time", "week_no", "coupon_disc",
                  "coupon_match_disc"),
+        fractional=("sales_value", "retail_disc", "coupon_disc", "coupon_match_disc"),
     ),
     "products": RawFile(
         "product.csv",
@@ -117,7 +121,10 @@ def locate(data_dir: str | None) -> DataSource:
 def check(source: DataSource, con: duckdb.DuckDBPyConnection | None = None,
           entities: tuple[str, ...] = tuple(READERS_ORDER)) -> None:
     """Raise :class:`DataError` on the first problem in the files of ``entities``."""
-    con = con or duckdb.connect()
+    # No progress bar: on a large file it would bury the one-line error message in stderr.
+    if con is None:
+        con = duckdb.connect()
+        con.execute("set enable_progress_bar = false")
     for entity in entities:
         spec = LAYOUTS[source.layout][entity]
         path = source.path(entity)
@@ -137,68 +144,138 @@ def _sql_string(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def _csv_header(path: Path) -> tuple[str, list[str]]:
+    """The header line of a CSV file and its column names as written (quotes and spaces off)."""
+    # utf-8-sig: a file saved by a spreadsheet starts with a byte-order mark, which DuckDB skips.
+    with path.open("r", encoding="utf-8-sig", errors="replace") as handle:
+        line = handle.readline().strip()
+    return line, [name.strip().strip('"').strip() for name in line.split(",")]
+
+
 def _read_csv(path: Path) -> str:
     # Every column as text: typing happens after the checks, so a bad value gets a clear message.
-    return (f"read_csv({_sql_string(path)}, header = true, all_varchar = true, "
-            f"delim = ',', quote = '\"', normalize_names = true)")
+    # The columns come from the header, not from DuckDB's sniffer: a sniffer that fails on a
+    # ragged line says only "Error when sniffing file", the reader names the line. Headers keep
+    # their spelling; DuckDB matches column names case-insensitively, and the readers quote them
+    # (normalize_names would rename keywords: DAY would become _day).
+    columns = ", ".join(f"{_sql_string(name)}: 'VARCHAR'" for name in _csv_header(path)[1])
+    return (f"read_csv({_sql_string(path)}, header = true, auto_detect = false, "
+            f"columns = {{{columns}}}, delim = ',', quote = '\"', escape = '\"')")
+
+
+def _csv_error(path: Path, error: duckdb.Error) -> DataError:
+    """DuckDB's multi-line CSV error as one line that names the file and the line."""
+    text = str(error)
+    line = re.search(r"CSV Error on Line: (\d+)", text)
+    fields = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
+    if line and fields:
+        return DataError(f"{path}: line {line.group(1)} has {fields.group(2)} fields, "
+                         f"the header has {fields.group(1)}")
+    if line:
+        # DuckDB puts the reason on the last line before "Possible fixes:", after the raw text.
+        rows = text.split("Possible fixes:")[0].strip().splitlines()
+        reason = rows[-1].strip().rstrip(".") if len(rows) > 1 else "see DuckDB's CSV reader"
+        return DataError(f"{path}: line {line.group(1)} cannot be read ({reason[:200]})")
+    return DataError(f"{path}: not a readable CSV file ({text.splitlines()[0][:300]})")
+
+
+def _column(name: str) -> str:
+    return '"' + name + '"'
+
+
+def _number(name: str, kind: str) -> str:
+    """A CSV text column as a number; a blank value is null."""
+    return f"cast(nullif(trim({_column(name)}), '') as {kind})"
 
 
 def _check_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: RawFile) -> None:
-    with path.open("r", encoding="utf-8", errors="replace") as handle:
-        header_line = handle.readline().strip()
-    header = [name.strip().strip('"').lower() for name in header_line.split(",")]
+    header_line, names = _csv_header(path)
+    header = [name.lower() for name in names]
     missing = [name for name in spec.columns if name not in header]
     if missing:
         raise DataError(f"{path}: missing column(s) {', '.join(m.upper() for m in missing)}; "
                         f"the header is: {header_line[:200]}")
 
-    first = spec.numeric[0]
-    is_header = f"lower(trim({first})) = {_sql_string(first)}"
-    not_number = " or ".join(
-        f"(nullif(trim({name}), '') is not null and try_cast(trim({name}) as double) is null)"
-        for name in spec.numeric
-    )
-    blank_key = " or ".join(f"nullif(trim({name}), '') is null" for name in spec.numeric
-                            if name in ("household_key", "product_id", "basket_id"))
+    keys = [name for name in spec.numeric if name in ("household_key", "product_id", "basket_id")]
+    numbers = ",\n".join(f"try_cast(trim({_column(name)}) as double) as number_{i}"
+                          for i, name in enumerate(spec.numeric))
+    # Per column: what is wrong with its value, null when it is fine (a blank value is fine here;
+    # blank ids are caught below). Each value is cast once, in `parsed_lines`: the file may have
+    # millions of lines.
+    problems = ",\n".join(
+        f"case when nullif(trim({_column(name)}), '') is null then null "
+        f"when number_{i} is null or not isfinite(number_{i}) then 'is not a number' "
+        + ("" if name in spec.fractional else
+           f"when number_{i} <> floor(number_{i}) then 'is not a whole number' ")
+        + f"end as problem_{i}"
+        for i, name in enumerate(spec.numeric))
+    first_problem = "coalesce(" + ", ".join(f"problem_{i}" for i in range(len(spec.numeric))) + ")"
+    bad_column = " ".join(f"when problem_{i} is not null then {_sql_string(name)}"
+                          for i, name in enumerate(spec.numeric))
+    bad_value = " ".join(f"when problem_{i} is not null then {_column(name)}"
+                         for i, name in enumerate(spec.numeric))
+    blank_id = " or ".join(f"nullif(trim({_column(name)}), '') is null" for name in keys) or "false"
     try:
-        rows, header_at, bad_at, blank_at = con.execute(f"""
+        # row_number() over () numbers the rows in file order (the streaming window keeps the
+        # scan's order); +1 for the header line.
+        rows, header_at, bad_at, bad, blank_at = con.execute(f"""
             with lines as (
+
                 select *, row_number() over () + 1 as line_number from {_read_csv(path)}
+
+            ),
+
+            parsed_lines as (
+
+                select
+                    *,
+                    lower(trim({_column(spec.numeric[0])})) = {_sql_string(spec.numeric[0])}
+                        as repeats_header,
+                    {numbers}
+                from lines
+
+            ),
+
+            judged_lines as (
+
+                select
+                    *,
+                    {problems}
+                from parsed_lines
+
+            ),
+
+            flagged_lines as (
+
+                select
+                    *,
+                    not repeats_header and {first_problem} is not null as has_bad_value
+                from judged_lines
+
             )
+
             select
                 count(*),
-                min(line_number) filter (where {is_header}),
-                min(line_number) filter (where not ({is_header}) and ({not_number})),
-                min(line_number) filter (where {blank_key or 'false'})
-            from lines
+                min(line_number) filter (where repeats_header),
+                min(line_number) filter (where has_bad_value),
+                arg_min(
+                    [case {bad_column} end, case {bad_value} end, {first_problem}],
+                    line_number
+                ) filter (where has_bad_value),
+                min(line_number) filter (where not repeats_header and ({blank_id}))
+            from flagged_lines
         """).fetchall()[0]
     except duckdb.Error as error:
-        raise DataError(f"{path}: not a readable CSV file ({str(error).splitlines()[0]})") from None
+        raise _csv_error(path, error) from None
     if rows == 0:
         raise DataError(f"{path}: the file has a header but no rows")
     if header_at is not None:
         raise DataError(f"{path}: line {header_at} repeats the header line")
     if bad_at is not None:
-        row = con.execute(f"""
-            select * from (
-                select *, row_number() over () + 1 as line_number from {_read_csv(path)}
-            ) where line_number = {bad_at}
-        """).fetchall()[0]
-        values = dict(zip(spec.numeric, (row[header.index(name)] for name in spec.numeric)))
-        column, value = next((name, value) for name, value in values.items()
-                             if value is not None and value.strip() and not _is_number(value))
-        raise DataError(f"{path}: line {bad_at}, column {column.upper()}: "
-                        f"{value!r} is not a number")
+        column, value, problem = bad
+        raise DataError(f"{path}: line {bad_at}, column {column.upper()}: {value!r} {problem}")
     if blank_at is not None:
         raise DataError(f"{path}: line {blank_at} has an empty id")
-
-
-def _is_number(value: str) -> bool:
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _check_parquet(con: duckdb.DuckDBPyConnection, path: Path, spec: RawFile) -> None:
@@ -225,18 +302,19 @@ def transactions_sql(source: DataSource) -> str:
     if source.layout == "csv":
         return f"""
             select
-                cast(household_key as bigint) as user_id,
-                cast(basket_id as bigint) as basket_id,
-                cast(product_id as bigint) as item_id,
-                cast(store_id as bigint) as store_id,
-                cast(week_no as integer) as week,
-                cast(day as integer) as day,
-                cast(trans_time as integer) as trans_time,
-                cast(quantity as bigint) as quantity,
-                cast(sales_value as double) as sales_value,
-                -cast(retail_disc as double) as retail_disc,
-                -cast(coupon_disc as double) as coupon_disc,
-                -cast(coupon_match_disc as double) as coupon_match_disc
+                {_number("household_key", "bigint")} as user_id,
+                {_number("basket_id", "bigint")} as basket_id,
+                {_number("product_id", "bigint")} as item_id,
+                {_number("store_id", "bigint")} as store_id,
+                {_number("week_no", "integer")} as week,
+                {_number("day", "integer")} as day,
+                {_number("trans_time", "integer")} as trans_time,
+                {_number("quantity", "bigint")} as quantity,
+                {_number("sales_value", "double")} as sales_value,
+                -- 0 - x, not -x: a zero discount ("0.0") stays 0.0 instead of becoming -0.0
+                0 - {_number("retail_disc", "double")} as retail_disc,
+                0 - {_number("coupon_disc", "double")} as coupon_disc,
+                0 - {_number("coupon_match_disc", "double")} as coupon_match_disc
             from {_read_csv(source.path("transactions"))}
         """
     return f"""
@@ -259,20 +337,22 @@ def transactions_sql(source: DataSource) -> str:
 
 
 def _text(column: str) -> str:
-    return f"nullif(trim(cast({column} as varchar)), '')"
+    return f"nullif(trim(cast({_column(column)} as varchar)), '')"
 
 
 def products_sql(source: DataSource) -> str:
     if source.layout == "csv":
         columns = ("manufacturer", "commodity_desc", "sub_commodity_desc", "curr_size_of_product")
         reader = _read_csv(source.path("products"))
+        item_id = _number("product_id", "bigint")
     else:
         columns = ("manufacturer_id", "product_category", "product_type", "package_size")
         reader = f"read_parquet({_sql_string(source.path('products'))})"
+        item_id = "cast(product_id as bigint)"
     manufacturer, category, product_type, size = columns
     return f"""
         select
-            cast(product_id as bigint) as item_id,
+            {item_id} as item_id,
             {_text(manufacturer)} as manufacturer_id,
             {_text('department')} as department,
             {_text('brand')} as brand,
@@ -294,16 +374,18 @@ def promotions_sql(source: DataSource) -> str:
         return ("select null::bigint as item_id, null::integer as week, null::bigint as display_stores, "
                 "null::bigint as mailer_stores, null::bigint as promo_stores where false")
     if source.layout == "csv":
-        reader, week, display, mailer = _read_csv(source.path("promotions")), "week_no", "display", "mailer"
+        reader, display, mailer = _read_csv(source.path("promotions")), "display", "mailer"
+        item_id, week = _number("product_id", "bigint"), _number("week_no", "integer")
     else:
         reader = f"read_parquet({_sql_string(source.path('promotions'))})"
-        week, display, mailer = "week", "display_location", "mailer_location"
+        display, mailer = "display_location", "mailer_location"
+        item_id, week = "cast(product_id as bigint)", "cast(week as integer)"
     on_display = f"coalesce({_text(display)}, '0') <> '0'"
     in_mailer = f"coalesce({_text(mailer)}, '0') <> '0'"
     return f"""
         select
-            cast(product_id as bigint) as item_id,
-            cast({week} as integer) as week,
+            {item_id} as item_id,
+            {week} as week,
             -- rows, not distinct stores: a count distinct costs ten times as much, and the
             -- calendar repeats a store-item-week in under 0.1 % of its rows
             count(*) filter (where {on_display}) as display_stores,
