@@ -36,9 +36,9 @@ def dbt_command(data_dir: str | None, grid: bool, extra: list[str]) -> list[str]
         variables["data_dir"] = str(Path(data_dir).resolve())
     if grid:
         variables["run_grid"] = True
+    # --grid builds everything plus als_grid, not als_grid alone: its parents must exist and come
+    # from the same data folder, which a selection of als_grid alone cannot promise.
     command = [str(dbt), "build"]
-    if grid:
-        command += ["--select", "als_grid"]
     if variables:
         command += ["--vars", json.dumps(variables)]
     return command + extra
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=os.environ.get("DATA_DIR") or None,
                         help="folder with the raw files (default: the embedded Complete Journey data)")
-    parser.add_argument("--grid", action="store_true", help="run the ALS grid search into als_grid")
+    parser.add_argument("--grid", action="store_true", help="also build the opt-in ALS grid search (als_grid)")
     parser.add_argument("dbt_args", nargs="*", help="extra arguments for dbt build")
     args = parser.parse_args(argv)
     return build(args.data_dir, args.grid, args.dbt_args)

@@ -1,0 +1,305 @@
+"""ALS candidates: the customer x item matrix, the fit and a batch top-N for every customer.
+
+The model is implicit-feedback matrix factorisation as in Hu, Koren and Volinsky, "Collaborative
+Filtering for Implicit Feedback Datasets" (ICDM 2008), fitted by ``implicit`` 0.7's
+:class:`implicit.cpu.als.AlternatingLeastSquares` (conjugate-gradient steps of Takacs, Pilaszy
+and Tikk, RecSys 2011). A cell of the matrix is a purchase weight; implicit turns it into the
+paper's confidence ``c_ui`` by multiplying it with ``alpha``, and every empty cell is a
+"not bought" with confidence 1.
+
+Reproducibility: with a fixed ``random_state`` the factors are bit-identical run to run and for
+any ``threads`` (checked on the Complete Journey matrix with 1 and 2 threads: every user solve
+and every top-k row is computed by one thread alone, so the thread count changes only who
+computes a row, not the arithmetic). BLAS is held to one thread during the fit, as implicit
+recommends; its own thread pool only slows the small dense products down.
+
+Logging goes to the ``recsys.als`` logger: one INFO line per fit with users, items, non-zero
+cells and seconds. dbt drops the logging of other packages; a dbt Python model calls
+:func:`log_to_dbt` first, and the lines appear in dbt's output and in logs/dbt.log.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, fields
+from typing import Mapping
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import scipy.sparse as sp
+from implicit.cpu.als import AlternatingLeastSquares
+from implicit.nearest_neighbours import bm25_weight, tfidf_weight
+from threadpoolctl import threadpool_limits
+
+log = logging.getLogger("recsys.als")
+
+WEIGHTINGS = ("none", "bm25", "tfidf")
+
+CANDIDATES_SCHEMA = pa.schema([
+    ("cutoff_week", pa.int32()),
+    ("user_id", pa.int64()),
+    ("item_id", pa.int64()),
+    ("als_score", pa.float64()),
+    ("als_rank", pa.int32()),
+])
+
+
+def log_to_dbt() -> None:
+    """Forward the ``recsys`` loggers' INFO lines to dbt's event stream (terminal and dbt.log).
+
+    Uses dbt's own hook for non-dbt packages; safe to call from every model of a run.
+    Imported lazily so that the package works without dbt.
+    """
+    from dbt_common.events import get_event_manager
+    from dbt_common.events.event_handler import DbtEventLoggingHandler, set_package_logging
+
+    if not any(isinstance(handler, DbtEventLoggingHandler) for handler in logging.getLogger("recsys").handlers):
+        set_package_logging("recsys", logging.INFO, get_event_manager())
+
+
+@dataclass(frozen=True)
+class AlsParams:
+    """The hyper-parameters of one ALS fit; the defaults are those of dbt_project.yml.
+
+    factors: int
+        Length of every customer and item vector.
+    regularization: float
+        The paper's lambda, the L2 penalty on the factors.
+    iterations: int
+        Alternating sweeps; each solves every customer, then every item.
+    alpha: float
+        Confidence scale: an observed cell counts ``alpha * weight`` (implicit's form of the
+        paper's ``1 + alpha * r``), an empty cell 1.
+    weighting: str
+        ``none``; ``bm25`` or ``tfidf``: implicit's weighting applied to the item x customer
+        matrix (items as documents, customers as terms, as the course notebook did), which damps
+        heavy buyers and items everybody buys.
+    random_state: int
+        Seed of the initial factors.
+    threads: int
+        Threads of the fit and of the batch top-N; 0 means every core.
+    """
+
+    factors: int = 32
+    regularization: float = 0.01
+    iterations: int = 15
+    alpha: float = 1.0
+    weighting: str = "none"
+    random_state: int = 42
+    threads: int = 0
+
+    def __post_init__(self):
+        if self.weighting not in WEIGHTINGS:
+            raise ValueError(f"ALS weighting {self.weighting!r} is not one of {', '.join(WEIGHTINGS)}")
+        if self.factors < 1 or self.iterations < 1:
+            raise ValueError(f"ALS factors ({self.factors}) and iterations ({self.iterations}) must be >= 1")
+        if self.regularization < 0 or self.alpha <= 0 or self.threads < 0:
+            raise ValueError(f"ALS regularization ({self.regularization}) and threads ({self.threads}) "
+                             f"must be >= 0 and alpha ({self.alpha}) > 0")
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, object]) -> AlsParams:
+        """Parameters from a mapping of field name to value; None or missing keeps the default.
+
+        dbt renders vars into model config as text, so every value is converted to the field's
+        type here ("64" -> 64, "0.01" -> 0.01, " BM25 " -> "bm25").
+        """
+        values = {}
+        for field in fields(cls):
+            value = config.get(field.name)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                continue
+            if field.type == "int":
+                values[field.name] = as_int(value, f"ALS parameter {field.name}")
+            elif field.type == "float":
+                try:
+                    values[field.name] = float(value)
+                except ValueError:
+                    raise ValueError(f"ALS parameter {field.name}: {value!r} is not a number") from None
+            else:
+                values[field.name] = str(value).strip().lower()
+        return cls(**values)
+
+
+def as_int(value: object, name: str) -> int:
+    """``value`` (a number or its text, as dbt renders vars) as an int; ValueError names ``name``."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not number.is_integer():
+        raise ValueError(f"{name}: {value!r} is not a whole number")
+    return int(number)
+
+
+@dataclass(frozen=True)
+class InteractionMatrix:
+    """A sparse customer x item matrix and the ids of its rows and columns.
+
+    ``matrix[row, col]`` is the weight of customer ``user_ids[row]`` and item ``item_ids[col]``;
+    both id arrays are sorted, so :meth:`item_index` and :meth:`user_index` are binary searches.
+    """
+
+    matrix: sp.csr_matrix
+    user_ids: np.ndarray
+    item_ids: np.ndarray
+
+    def user_index(self, user_ids) -> np.ndarray:
+        """Row of every id in ``user_ids``; -1 for an id that is not in the matrix."""
+        return _positions(self.user_ids, user_ids)
+
+    def item_index(self, item_ids) -> np.ndarray:
+        """Column of every id in ``item_ids``; -1 for an id that is not in the matrix."""
+        return _positions(self.item_ids, item_ids)
+
+
+def _positions(sorted_ids: np.ndarray, ids) -> np.ndarray:
+    ids = np.asarray(ids, dtype=np.int64)
+    where = np.searchsorted(sorted_ids, ids).clip(max=max(len(sorted_ids) - 1, 0))
+    found = len(sorted_ids) > 0 and sorted_ids[where] == ids
+    return np.where(found, where, -1)
+
+
+def build_matrix(interactions: pa.Table) -> InteractionMatrix:
+    """The customer x item CSR matrix of an Arrow table with ``user_id``, ``item_id``, ``weight``.
+
+    One row per customer and item is expected (int_interactions' grain); a repeated pair or a
+    weight that is not a positive number raises ValueError instead of being silently summed.
+    """
+    missing = {"user_id", "item_id", "weight"} - set(interactions.column_names)
+    if missing:
+        raise ValueError(f"interactions lack column(s) {', '.join(sorted(missing))}")
+    if interactions.num_rows == 0:
+        raise ValueError("interactions are empty: nothing to fit")
+    for name in ("user_id", "item_id", "weight"):
+        if interactions[name].null_count:
+            raise ValueError(f"interactions: {interactions[name].null_count} null value(s) in {name}")
+    weights = interactions["weight"].to_numpy().astype(np.float64)
+    bad = ~(weights > 0) | ~np.isfinite(weights)
+    if bad.any():
+        raise ValueError(f"interactions: {int(bad.sum())} weight(s) are not positive finite numbers, "
+                         f"e.g. {weights[bad][0]!r}")
+
+    user_ids, rows = np.unique(interactions["user_id"].to_numpy().astype(np.int64), return_inverse=True)
+    item_ids, cols = np.unique(interactions["item_id"].to_numpy().astype(np.int64), return_inverse=True)
+    matrix = sp.csr_matrix((weights.astype(np.float32), (rows, cols)),
+                           shape=(len(user_ids), len(item_ids)))
+    if matrix.nnz != interactions.num_rows:
+        raise ValueError(f"interactions: {interactions.num_rows - matrix.nnz} repeated (user_id, item_id) "
+                         f"pair(s); expected one row per customer and item")
+    matrix.sort_indices()
+    return InteractionMatrix(matrix, user_ids, item_ids)
+
+
+def weight_matrix(matrix: sp.csr_matrix, weighting: str) -> sp.csr_matrix:
+    """``matrix`` re-weighted by ``weighting`` (none, bm25, tfidf) as float32 CSR.
+
+    BM25 and TF-IDF treat items as documents and customers as terms, so they are applied to the
+    transposed matrix; BM25 uses implicit's defaults K1=100, B=0.8.
+    """
+    if weighting == "none":
+        weighted = matrix
+    elif weighting == "bm25":
+        weighted = bm25_weight(matrix.T).T
+    elif weighting == "tfidf":
+        weighted = tfidf_weight(matrix.T).T
+    else:
+        raise ValueError(f"ALS weighting {weighting!r} is not one of {', '.join(WEIGHTINGS)}")
+    return sp.csr_matrix(weighted, dtype=np.float32)
+
+
+def new_model(params: AlsParams) -> AlternatingLeastSquares:
+    """An unfitted CPU model for ``params`` (the GPU is never used: results must not depend on it)."""
+    # implicit warns at construction when BLAS may use several threads; fit() holds it to one
+    with threadpool_limits(1, "blas"):
+        return AlternatingLeastSquares(
+            factors=params.factors,
+            regularization=params.regularization,
+            alpha=params.alpha,
+            iterations=params.iterations,
+            random_state=params.random_state,
+            num_threads=params.threads,
+        )
+
+
+def fit(model: AlternatingLeastSquares, matrix: sp.csr_matrix, iterations: int | None = None) -> float:
+    """Run ``iterations`` (default: the model's own) ALS sweeps on ``matrix``; return the seconds.
+
+    A model that already has factors continues from them: implicit 0.7.3 initialises factors
+    only when they are None, so fitting 10 then 5 more sweeps gives exactly the factors of 15.
+    """
+    if iterations is not None:
+        model.iterations = iterations
+    started = time.perf_counter()
+    with threadpool_limits(1, "blas"):
+        model.fit(matrix, show_progress=False)
+    return time.perf_counter() - started
+
+
+def top_n(model: AlternatingLeastSquares, interactions: InteractionMatrix, rows: np.ndarray, n: int,
+          exclude_item_ids=()) -> tuple[np.ndarray, np.ndarray]:
+    """The ``n`` best columns and scores for every row in ``rows``, in one batch call.
+
+    Items a customer bought stay eligible (they are candidates for the promo slot; later
+    models decide what is new). Items in ``exclude_item_ids`` that are in the matrix are never
+    returned. ``n`` is capped at the number of eligible items, so every row has the same length.
+    """
+    excluded = interactions.item_index(exclude_item_ids)
+    excluded = np.unique(excluded[excluded >= 0]).astype(np.int32)
+    n = min(n, interactions.matrix.shape[1] - len(excluded))
+    if n < 1:
+        raise ValueError("no item is left to recommend after the exclusions")
+    rows = np.asarray(rows, dtype=np.int64)
+    cols, scores = model.recommend(
+        rows, interactions.matrix[rows], N=n, filter_already_liked_items=False,
+        filter_items=excluded if len(excluded) else None,
+    )
+    return cols, scores
+
+
+def candidates(interactions: pa.Table, params: AlsParams, n: int, bucket_item_id: int,
+               cutoff_week: int) -> pa.Table:
+    """Fit ALS on one cutoff's interactions and return the top ``n`` items of every customer.
+
+    Returns an Arrow table with ``CANDIDATES_SCHEMA``: one row per customer and rank 1..n, best
+    first. The placeholder item ``bucket_item_id`` (all items outside the top-N) shapes the fit
+    but is never a candidate.
+    """
+    built = build_matrix(interactions)
+    model = new_model(params)
+    seconds = fit(model, weight_matrix(built.matrix, params.weighting))
+    rows = np.arange(built.matrix.shape[0])
+    started = time.perf_counter()
+    cols, scores = top_n(model, built, rows, n, exclude_item_ids=[bucket_item_id])
+    log.info("ALS cutoff %s: %d users, %d items, %d non-zero cells, fit %.1f s, top-%d %.1f s (%s)",
+             cutoff_week, built.matrix.shape[0], built.matrix.shape[1], built.matrix.nnz, seconds,
+             cols.shape[1], time.perf_counter() - started, params)
+    per_user = cols.shape[1]
+    return pa.table({
+        "cutoff_week": pa.array(np.full(cols.size, cutoff_week, dtype=np.int32)),
+        "user_id": pa.array(np.repeat(built.user_ids, per_user)),
+        "item_id": pa.array(built.item_ids[cols.ravel()]),
+        "als_score": pa.array(scores.ravel().astype(np.float64)),
+        "als_rank": pa.array(np.tile(np.arange(1, per_user + 1, dtype=np.int32), len(rows))),
+    }, schema=CANDIDATES_SCHEMA)
+
+
+def candidates_per_cutoff(interactions: pa.Table, params: AlsParams, n: int | str,
+                          bucket_item_id: int | str) -> pa.Table:
+    """:func:`candidates` for every ``cutoff_week`` of ``interactions``, one fit per cutoff.
+
+    ``n`` and ``bucket_item_id`` may be text, as dbt renders vars.
+    """
+    n, bucket_item_id = as_int(n, "als_candidates"), as_int(bucket_item_id, "bucket_item_id")
+    if "cutoff_week" not in interactions.column_names:
+        raise ValueError("interactions lack column cutoff_week")
+    weeks = sorted(pc.unique(interactions["cutoff_week"]).to_pylist())
+    if not weeks:
+        return CANDIDATES_SCHEMA.empty_table()
+    return pa.concat_tables([
+        candidates(interactions.filter(pc.equal(interactions["cutoff_week"], week)),
+                   params, n, bucket_item_id, week)
+        for week in weeks
+    ])
