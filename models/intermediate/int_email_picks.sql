@@ -10,13 +10,7 @@ with candidates as (
     select
         *,
         -- an item with no product type is a type of its own
-        coalesce(product_type, 'item ' || item_id) as type_key,
-        case
-            when own_week_share >= 0.2 then 'you buy it often'
-            when ever_bought then 'you have bought it before'
-            when als_rank is not null then 'customers with baskets like yours buy it'
-            else 'popular with our customers'
-        end as evidence
+        coalesce(product_type, 'item ' || item_id) as type_key
     from {{ ref('int_email_candidates') }}
 
 ),
@@ -27,54 +21,85 @@ email_slots as (
 
 ),
 
-promo_candidates as (
+email_size as (
 
-    select candidates.*
+    select sum(email_slots.n_items) as n_items from email_slots
+
+),
+
+slot_candidates as (
+
+    select candidates.cutoff_week, candidates.user_id, candidates.type_key, candidates.item_id,
+        candidates.score, 'promo' as slot
     from candidates
     where candidates.is_promo
+    union all
+    select candidates.cutoff_week, candidates.user_id, candidates.type_key, candidates.item_id,
+        candidates.score, 'new' as slot
+    from candidates
+    where not candidates.ever_bought
+    union all
+    select candidates.cutoff_week, candidates.user_id, candidates.type_key, candidates.item_id,
+        candidates.score, 'upsell' as slot
+    from candidates
+    where candidates.is_upsell_price and not candidates.is_promo
+
+),
+
+-- the best item of every product type for every slot (ties: the lower item id); an aggregate,
+-- not a window, because it is the heaviest step and hashing beats sorting here
+best_per_type as (
+
+    select
+        slot_candidates.cutoff_week,
+        slot_candidates.user_id,
+        slot_candidates.slot,
+        slot_candidates.type_key,
+        arg_max(slot_candidates.item_id,
+            struct_pack(score := slot_candidates.score, lower_id := -slot_candidates.item_id)) as item_id,
+        max(slot_candidates.score) as score
+    from slot_candidates
+    group by all
+
+),
+
+-- earlier slots take at most email_size - 1 types, so the best email_size types of every slot
+-- always leave enough for it
+slot_options as (
+
+    select best_per_type.*
+    from best_per_type
     qualify row_number() over (
-        partition by candidates.cutoff_week, candidates.user_id, candidates.type_key
-        order by candidates.score desc, candidates.item_id
-    ) = 1
+        partition by best_per_type.cutoff_week, best_per_type.user_id, best_per_type.slot
+        order by best_per_type.score desc, best_per_type.item_id
+    ) <= (select email_size.n_items from email_size)
 
 ),
 
 promo_picks as (
 
-    select promo_candidates.*, 'promo' as slot
-    from promo_candidates
+    select slot_options.*
+    from slot_options
+    where slot_options.slot = 'promo'
     qualify row_number() over (
-        partition by promo_candidates.cutoff_week, promo_candidates.user_id
-        order by promo_candidates.score desc, promo_candidates.item_id
+        partition by slot_options.cutoff_week, slot_options.user_id
+        order by slot_options.score desc, slot_options.item_id
     ) <= (select email_slots.n_items from email_slots where email_slots.slot = 'promo')
-
-),
-
-new_candidates as (
-
-    select candidates.*
-    from candidates
-    where not candidates.ever_bought
-        and not exists (
-            select 1 from promo_picks
-            where promo_picks.cutoff_week = candidates.cutoff_week
-                and promo_picks.user_id = candidates.user_id
-                and promo_picks.type_key = candidates.type_key
-        )
-    qualify row_number() over (
-        partition by candidates.cutoff_week, candidates.user_id, candidates.type_key
-        order by candidates.score desc, candidates.item_id
-    ) = 1
 
 ),
 
 new_picks as (
 
-    select new_candidates.*, 'new' as slot
-    from new_candidates
+    select slot_options.*
+    from slot_options
+    anti join promo_picks
+        on slot_options.cutoff_week = promo_picks.cutoff_week
+        and slot_options.user_id = promo_picks.user_id
+        and slot_options.type_key = promo_picks.type_key
+    where slot_options.slot = 'new'
     qualify row_number() over (
-        partition by new_candidates.cutoff_week, new_candidates.user_id
-        order by new_candidates.score desc, new_candidates.item_id
+        partition by slot_options.cutoff_week, slot_options.user_id
+        order by slot_options.score desc, slot_options.item_id
     ) <= (select email_slots.n_items from email_slots where email_slots.slot = 'new')
 
 ),
@@ -87,66 +112,68 @@ earlier_picks as (
 
 ),
 
-upsell_candidates as (
-
-    select candidates.*
-    from candidates
-    where candidates.is_upsell_price
-        and not candidates.is_promo
-        and not exists (
-            select 1 from earlier_picks
-            where earlier_picks.cutoff_week = candidates.cutoff_week
-                and earlier_picks.user_id = candidates.user_id
-                and earlier_picks.type_key = candidates.type_key
-        )
-    qualify row_number() over (
-        partition by candidates.cutoff_week, candidates.user_id, candidates.type_key
-        order by candidates.score desc, candidates.item_id
-    ) = 1
-
-),
-
 upsell_picks as (
 
-    select upsell_candidates.*, 'upsell' as slot
-    from upsell_candidates
+    select slot_options.*
+    from slot_options
+    anti join earlier_picks
+        on slot_options.cutoff_week = earlier_picks.cutoff_week
+        and slot_options.user_id = earlier_picks.user_id
+        and slot_options.type_key = earlier_picks.type_key
+    where slot_options.slot = 'upsell'
     qualify row_number() over (
-        partition by upsell_candidates.cutoff_week, upsell_candidates.user_id
-        order by upsell_candidates.score desc, upsell_candidates.item_id
+        partition by slot_options.cutoff_week, slot_options.user_id
+        order by slot_options.score desc, slot_options.item_id
     ) <= (select email_slots.n_items from email_slots where email_slots.slot = 'upsell')
 
 ),
 
 picks as (
 
-    select * from earlier_picks
+    select earlier_picks.* from earlier_picks
     union all
-    select * from upsell_picks
+    select upsell_picks.* from upsell_picks
+
+),
+
+picked_candidates as (
+
+    select picks.slot, candidates.*
+    from picks
+    inner join candidates
+        on picks.cutoff_week = candidates.cutoff_week
+        and picks.user_id = candidates.user_id
+        and picks.item_id = candidates.item_id
+    qualify count(*) over (partition by picks.cutoff_week, picks.user_id)
+        = (select email_size.n_items from email_size)
 
 )
 
 select
-    picks.cutoff_week,
-    picks.user_id,
+    picked_candidates.cutoff_week,
+    picked_candidates.user_id,
     cast(row_number() over (
-        partition by picks.cutoff_week, picks.user_id
-        order by picks.score * picks.price desc, picks.item_id
+        partition by picked_candidates.cutoff_week, picked_candidates.user_id
+        order by picked_candidates.score * picked_candidates.price desc, picked_candidates.item_id
     ) as integer) as position,
-    picks.item_id,
-    picks.slot,
-    picks.score,
-    picks.price,
-    picks.score * picks.price as expected_revenue,
-    case picks.slot
+    picked_candidates.item_id,
+    picked_candidates.slot,
+    picked_candidates.score,
+    picked_candidates.price,
+    picked_candidates.score * picked_candidates.price as expected_revenue,
+    case picked_candidates.slot
         when 'promo' then 'on promotion in the send week'
         when 'new' then 'new for you'
         when 'upsell' then 'a step up from your usual price'
-    end || '; ' || picks.evidence as reason,
-    picks.product_type,
-    picks.type_key,
-    picks.upsell_threshold,
-    picks.ever_bought,
-    picks.is_promo
-from picks
-qualify count(*) over (partition by picks.cutoff_week, picks.user_id)
-    = (select sum(email_slots.n_items) from email_slots)
+    end || '; ' || case
+        when picked_candidates.own_week_share >= 0.2 then 'you buy it often'
+        when picked_candidates.ever_bought then 'you have bought it before'
+        when picked_candidates.als_rank is not null then 'customers with baskets like yours buy it'
+        else 'popular with our customers'
+    end as reason,
+    picked_candidates.product_type,
+    picked_candidates.type_key,
+    picked_candidates.upsell_threshold,
+    picked_candidates.ever_bought,
+    picked_candidates.is_promo
+from picked_candidates
