@@ -1,6 +1,6 @@
 """Scale benchmark: the full build on 1x, 4x, 16x and 40x the embedded data.
 
-    python bench/run.py [--sizes 1 4 16 40] [--out bench/scale.md] [--commit REV]
+    python bench/run.py [--sizes 1 4 16 40] [--out bench/scale.md] [--commit REV | --snapshot]
 
 For each size N the runner generates N copies of the Complete Journey data (bench/generate.py,
 into bench/data/xN; 1x reads the embedded data directly), deletes the previous benchmark
@@ -11,16 +11,17 @@ measures:
 * wall time of the whole build command;
 * peak memory of the whole process tree. Every 0.2 s the runner reads /proc/<pid>/stat of every
   process to find the descendants of the build (build.py -> dbt -> anything dbt starts) and sums
-  their VmRSS from /proc/<pid>/status; the peak of that sum is "peak RSS". Shared library pages
+  their resident pages from /proc/<pid>/statm; the peak of that sum is "peak RSS". Shared pages
   are counted once per process (a few hundred MB at most), and a spike shorter than 0.2 s can be
   missed. As a cross-check the kernel's own high-water mark of the largest single process in the
   tree comes from wait4()'s ru_maxrss ("largest process");
 * per-node times from target/run_results.json;
 * rows of the main tables in the built database.
 
-``--commit REV`` builds a clean export of that commit (``git archive``, into
-bench/runs/tree) instead of the working tree: in a tree that several people edit at once, a
-half-written model elsewhere would otherwise stop the benchmark.
+``--commit REV`` builds a clean export of that commit (``git archive``, into bench/runs/tree)
+instead of the working tree: in a tree that several people edit at once, a half-written model
+elsewhere would otherwise stop the benchmark. ``--snapshot`` builds a copy of the working tree
+taken at the start, so that every size runs the same code.
 
 It writes a markdown report (default bench/scale.md) and keeps each size's raw measurements in
 bench/runs/xN/result.json. Growth is judged from 4x up, where the fixed cost of starting dbt no
@@ -35,6 +36,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -102,13 +104,20 @@ def _load_average() -> float:
         return float(handle.read().split()[0])
 
 
-def run_measured(command: list[str], cwd: Path, env: dict, log_path: Path) -> dict:
-    """Run ``command``; return its exit code, wall time and memory peaks."""
+def run_measured(command: list[str], cwd: Path, env: dict, log_path: Path,
+                 memory_cap_gb: float | None = None) -> dict:
+    """Run ``command``; return its exit code, wall time and memory peaks.
+
+    Above ``memory_cap_gb`` of tree RSS the build is stopped (its whole process group), so that a
+    size that does not fit cannot push the shared machine into swapping or the OOM killer.
+    """
     load_before = _load_average()
     started = time.perf_counter()
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
-        peak_kb, peak_processes, samples = 0, 0, []
+        # A session of its own: the cap can stop the build and everything it started, and nothing else.
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        peak_kb, peak_processes, samples, capped = 0, 0, [], False
         while True:
             # wait4 reaps the child itself, so Popen.poll() is not used.
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
@@ -119,6 +128,9 @@ def run_measured(command: list[str], cwd: Path, env: dict, log_path: Path) -> di
             samples.append((time.time(), total))
             if total > peak_kb:
                 peak_kb, peak_processes = total, len(pids)
+            if memory_cap_gb and total > memory_cap_gb * 1024**2 and not capped:
+                capped = True
+                os.killpg(process.pid, signal.SIGKILL)
             time.sleep(POLL_SECONDS)
     process.returncode = os.waitstatus_to_exitcode(status)
     return {
@@ -134,6 +146,7 @@ def run_measured(command: list[str], cwd: Path, env: dict, log_path: Path) -> di
         "load_after": _load_average(),
         # (unix time, kB) of every sample: lets each dbt node be matched with the memory it used.
         "rss_samples": samples,
+        "stopped_at_cap_gb": memory_cap_gb if capped else None,
     }
 
 
@@ -206,7 +219,22 @@ def export_commit(revision: str) -> tuple[Path, str]:
     return tree, sha
 
 
-def run_size(copies: int, tree: Path = REPO) -> dict:
+def snapshot_working_tree() -> Path:
+    """A copy of the working tree as it is now (uncommitted files included, ignored ones not)."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=REPO, capture_output=True, check=True).stdout
+    tree = BENCH / "runs" / "tree"
+    shutil.rmtree(tree, ignore_errors=True)
+    for name in filter(None, listed.decode().split("\0")):
+        source = REPO / name
+        if name.startswith("bench/runs/") or not source.is_file():
+            continue  # deleted but not yet committed, or our own output
+        (tree / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, tree / name)
+    return tree
+
+
+def run_size(copies: int, tree: Path = REPO, memory_cap_gb: float | None = None) -> dict:
     runs = BENCH / "runs"
     run_dir = runs / f"x{copies}"
     database = runs / f"x{copies}.duckdb"
@@ -240,7 +268,7 @@ def run_size(copies: int, tree: Path = REPO) -> dict:
             filter(None, [str(tree / "src"), os.environ.get("PYTHONPATH")]))
     print(f"x{copies}: {' '.join(command[1:])} (log: {(run_dir / 'build.log').relative_to(REPO)})",
           flush=True)
-    measured = run_measured(command, tree, env, run_dir / "build.log")
+    measured = run_measured(command, tree, env, run_dir / "build.log", memory_cap_gb)
     result = {
         "copies": copies,
         "command": command[1:],
@@ -257,6 +285,8 @@ def run_size(copies: int, tree: Path = REPO) -> dict:
         result["error"] = [line for line in log_lines[-12:] if line.strip()][-4:]
     (run_dir / "result.json").write_text(json.dumps(result, indent=2) + "\n")
     state = "ok" if result["exit_code"] == 0 else f"FAILED (exit {result['exit_code']})"
+    if result["stopped_at_cap_gb"]:
+        state = f"STOPPED above the memory cap of {result['stopped_at_cap_gb']:g} GB"
     print(f"x{copies}: {state}, {result['wall_seconds']:.1f} s, peak RSS "
           f"{result['peak_rss_gb']:.2f} GB, largest process {result['largest_process_gb']:.2f} GB",
           flush=True)
@@ -311,9 +341,13 @@ def growth_lines(results: list[dict]) -> list[str]:
     return lines
 
 
-def report(results: list[dict], started: dt.datetime, commit: str | None) -> str:
-    code = (f"commit `{_git_describe(commit)}` (clean export)" if commit
-            else f"the working tree at `{_git_describe('HEAD')}` (with any uncommitted changes)")
+def report(results: list[dict], started: dt.datetime, commit: str | None,
+           snapshot: bool = False) -> str:
+    if commit:
+        code = f"commit `{_git_describe(commit)}` (clean export)"
+    else:
+        code = (f"{'a snapshot of ' if snapshot else ''}the working tree at "
+                f"`{_git_describe('HEAD')}` (with any uncommitted changes)")
     out = [
         "# Scale benchmark",
         "",
@@ -340,6 +374,8 @@ def report(results: list[dict], started: dt.datetime, commit: str | None) -> str
     for r in results:
         rows = r["rows"]
         status = "ok" if r["exit_code"] == 0 else f"failed (exit {r['exit_code']})"
+        if r.get("stopped_at_cap_gb"):
+            status = f"stopped above {r['stopped_at_cap_gb']:g} GB"
         out.append(
             f"| {r['copies']}x | {_number(rows.get('raw_transactions'))} | "
             f"{_number(rows.get('users', rows.get('customers')))} | {r['wall_seconds']:.1f} | "
@@ -390,7 +426,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="markdown report to write (default: bench/scale.md)")
     parser.add_argument("--commit", metavar="REV",
                         help="build a clean export of this commit instead of the working tree")
+    parser.add_argument("--snapshot", action="store_true",
+                        help="build a copy of the working tree taken at the start, so that edits "
+                             "made during the run do not mix sizes of different code")
+    parser.add_argument("--memory-cap-gb", type=float, default=16.0,
+                        help="stop a build whose process tree holds more than this (default 16; "
+                             "0: no cap)")
     args = parser.parse_args(argv)
+    if args.commit and args.snapshot:
+        parser.error("--commit and --snapshot exclude each other")
     if any(size < 1 for size in args.sizes):
         parser.error("every size must be at least 1")
 
@@ -398,8 +442,11 @@ def main(argv: list[str] | None = None) -> int:
     tree, commit = export_commit(args.commit) if args.commit else (REPO, None)
     if commit:
         print(f"building commit {commit[:10]} exported to {tree.relative_to(REPO)}", flush=True)
-    results = [run_size(size, tree) for size in sorted(set(args.sizes))]
-    args.out.write_text(report(results, started, commit))
+    if args.snapshot:
+        tree = snapshot_working_tree()
+        print(f"building a snapshot of the working tree in {tree.relative_to(REPO)}", flush=True)
+    results = [run_size(size, tree, args.memory_cap_gb or None) for size in sorted(set(args.sizes))]
+    args.out.write_text(report(results, started, commit, args.snapshot))
     print(f"wrote {args.out}")
     for line in growth_lines(results):
         print(line)
