@@ -20,7 +20,7 @@ select
         when item_popularity.is_top_n then user_item_history.item_id
         else {{ var('bucket_item_id') }}
     end as item_id,
-    sum(user_item_history.interaction_weight) as weight
+    cast(sum(user_item_history.interaction_weight) as double) as weight
 from user_item_history
 inner join item_popularity
     on user_item_history.cutoff_week = item_popularity.cutoff_week

@@ -23,10 +23,12 @@ clean_weeks as (
         transactions.week,
         count(*) as n_lines,
         sum(transactions.quantity) as quantity,
-        sum(transactions.sales_value) as sales_value,
+        -- decimal sums: exact, so the result does not depend on the order threads add in
+        sum(cast(transactions.sales_value as decimal(18, 2))) as sales_value,
         -- each line counts 1 less discount_weight x the store discount's share of its shelf price
-        sum(1 - {{ var('discount_weight') }} * least(greatest(coalesce(transactions.retail_disc
-            / nullif(transactions.sales_value + transactions.retail_disc, 0), 0), 0), 1)) as interaction_weight
+        sum(cast(1 - {{ var('discount_weight') }} * least(greatest(coalesce(transactions.retail_disc
+            / nullif(transactions.sales_value + transactions.retail_disc, 0), 0), 0), 1)
+            as decimal(18, 6))) as interaction_weight
     from transactions
     group by transactions.user_id, transactions.item_id, transactions.week
 
@@ -52,8 +54,8 @@ select
     dropped_weeks.week,
     0 as n_lines,
     0 as quantity,
-    0 as sales_value,
-    0 as interaction_weight
+    cast(0 as decimal(18, 2)) as sales_value,
+    cast(0 as decimal(18, 6)) as interaction_weight
 from dropped_weeks
 anti join clean_weeks
     on dropped_weeks.user_id = clean_weeks.user_id

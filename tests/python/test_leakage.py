@@ -14,20 +14,10 @@ Week 53 keeps lines, so both cutoffs stay where they are. Then every feature tab
 and the recommendations of cutoff 50, must be identical in A and B, value for value, while the
 same tables at cutoff 53 must differ (or the modification proved nothing).
 
-Exact comparison, with one documented exception. Every value is compared as text, and DuckDB
-prints a double in its shortest form that reads back to the same bits, so 0.1 + 0.2 and 0.3
-differ. The exception is a double that a model sums with sum() over other doubles
-(:data:`ORDER_DEPENDENT_SUMS`): floating-point addition is not associative, and DuckDB adds the
-terms in the order its threads deliver them, which depends on thread scheduling and on the layout
-of upstream hash tables, not on the data alone. The same sample built twice gives such sums that
-differ in the last bit or two (measured on two builds of the unchanged sample: 1,153 of 26,987
-int_item_popularity.sales_value and 406 of 32,929 int_interactions.weight values differ, by at
-most 6e-16 relative), so they are compared to a relative 1e-12. That cannot hide a leak: a line
-after the cutoff changes such a sum by a whole line's sales value (>= 0.01) or weight (>= 0.5),
-more than 1e-6 relative for any sum below 10,000. Medians, quantiles, counts and their ratios are order-independent and compared
-exactly, and so is als_candidates: recsys.als casts the weights to float32, which absorbs a
-last-bit difference of the double (if one ever crossed a float32 rounding boundary, this test
-would fail and point here).
+Every value is compared exactly, as text: DuckDB prints a double in its shortest form that reads
+back to the same bits. That works because the builds are repeatable to the bit: the models sum
+money and interaction weights as decimals, which add exactly in any order, where a sum of doubles
+would depend on the order DuckDB's threads deliver the terms in.
 """
 
 from __future__ import annotations
@@ -307,79 +297,25 @@ def both_builds(new_workspace, parquet_sample_dir, changed_sample_dir):
     con.close()
 
 
-# The double columns that are sums of doubles in the models (see the module docstring), and the
-# relative difference allowed there.
-ORDER_DEPENDENT_SUMS = {
-    "int_user_item_history": ("sales_value", "interaction_weight"),
-    "int_interactions": ("weight",),
-    "int_item_popularity": ("sales_value",),
-}
-SUM_TOLERANCE = 1e-12
-
-
 def differences(con, table: str, where: str) -> tuple[int, int, list, list]:
     """Row counts of ``table`` in a and b under ``where``, and up to 3 rows only in a and only
-    in b (duplicates counted). Every column must be equal as text, except the columns of
-    ORDER_DEPENDENT_SUMS, which must agree to SUM_TOLERANCE (relative)."""
+    in b (duplicates counted), every column compared as text."""
     counts = con.execute(f"""
         select (select count(*) from a.main.{table} where {where}),
                (select count(*) from b.main.{table} where {where})
     """).fetchall()[0]
-    sums = ORDER_DEPENDENT_SUMS.get(table, ())
-    if not sums:
-        only = []
-        for left, right in (("a", "b"), ("b", "a")):
-            only.append(con.execute(f"""
-                select * from (
-                    select cast(columns(*) as varchar) from {left}.main.{table} where {where}
-                    except all
-                    select cast(columns(*) as varchar) from {right}.main.{table} where {where}
-                )
-                order by all
-                limit 3
-            """).fetchall())
-        return counts[0], counts[1], only[0], only[1]
-
-    # pair the rows on every other column (and a running number, for duplicates), then compare
-    # the sums numerically
-    columns = [name for (name,) in con.execute("""
-        select column_name from information_schema.columns
-        where table_catalog = 'a' and table_name = ? order by ordinal_position
-    """, [table]).fetchall()]
-    keys = [name for name in columns if name not in sums]
-    key_list = ", ".join(keys)
-    paired_on = " and ".join(f"a_rows.{key} is not distinct from b_rows.{key}"
-                             for key in keys + ["pair_number"])
-    sums_equal = " and ".join(
-        f"(a_rows.{name} is not distinct from b_rows.{name} or abs(a_rows.{name} - b_rows.{name})"
-        f" <= {SUM_TOLERANCE} * greatest(abs(a_rows.{name}), abs(b_rows.{name})))"
-        for name in sums)
-    numbered = ("select *, row_number() over (partition by {keys} order by {sums}) as pair_number "
-                "from {db}.main.{table} where {where}")
-    unmatched = con.execute(f"""
-        with a_rows as ({numbered.format(keys=key_list, sums=", ".join(sums), db="a", table=table, where=where)}),
-
-        b_rows as ({numbered.format(keys=key_list, sums=", ".join(sums), db="b", table=table, where=where)})
-
-        select
-            a_rows.pair_number is not null as in_a,
-            b_rows.pair_number is not null as in_b,
-            {", ".join(f"a_rows.{name}" for name in columns)},
-            {", ".join(f"b_rows.{name}" for name in columns)}
-        from a_rows
-        full outer join b_rows
-            on {paired_on}
-        where a_rows.pair_number is null or b_rows.pair_number is null or not ({sums_equal})
-        qualify row_number() over (
-            partition by in_a, in_b
-            order by {", ".join(f"a_rows.{key}, b_rows.{key}" for key in keys)}
-        ) <= 3
-        order by all
-    """).fetchall()
-    width = len(columns)
-    only_a = [row[2:2 + width] for row in unmatched if row[0]][:3]
-    only_b = [row[2 + width:] for row in unmatched if row[1]][:3]
-    return counts[0], counts[1], only_a, only_b
+    only = []
+    for left, right in (("a", "b"), ("b", "a")):
+        only.append(con.execute(f"""
+            select * from (
+                select cast(columns(*) as varchar) from {left}.main.{table} where {where}
+                except all
+                select cast(columns(*) as varchar) from {right}.main.{table} where {where}
+            )
+            order by all
+            limit 3
+        """).fetchall())
+    return counts[0], counts[1], only[0], only[1]
 
 
 def test_the_sample_changed_only_after_the_cutoff(both_builds):
