@@ -29,6 +29,11 @@ def database_path() -> Path:
     return path if path.is_absolute() else REPO / path
 
 
+def wal(database: Path) -> Path:
+    """DuckDB's write-ahead log beside ``database``."""
+    return database.with_name(database.name + ".wal")
+
+
 def dbt_command(data_dir: str | None, grid: bool, extra: list[str]) -> list[str]:
     dbt = Path(sys.executable).with_name("dbt")
     variables = {}
@@ -54,10 +59,12 @@ def build(data_dir: str | None, grid: bool = False, extra: list[str] = ()) -> in
 
     target = database_path()
     staging = target.with_name(target.name + ".building")
-    for leftover in (staging, staging.with_name(staging.name + ".wal")):
+    for leftover in (staging, wal(staging)):
         leftover.unlink(missing_ok=True)
-    if target.exists():
-        shutil.copy2(target, staging)
+    # the copy takes the write-ahead log along: it may hold changes not yet in the file
+    for source_file, copy in ((target, staging), (wal(target), wal(staging))):
+        if source_file.exists():
+            shutil.copy2(source_file, copy)
 
     started = time.perf_counter()
     result = subprocess.run(dbt_command(data_dir, grid, list(extra)), cwd=REPO,
@@ -65,12 +72,17 @@ def build(data_dir: str | None, grid: bool = False, extra: list[str] = ()) -> in
     seconds = time.perf_counter() - started
     if result.returncode != 0:
         # the copy's write-ahead log too: a failed dbt run can leave one beside it
-        for leftover in (staging, staging.with_name(staging.name + ".wal")):
+        for leftover in (staging, wal(staging)):
             leftover.unlink(missing_ok=True)
         kept = f"{target} is unchanged" if target.exists() else f"{target} was not created"
         print(f"error: dbt build failed after {seconds:.1f} s (see the lines above); {kept}",
               file=sys.stderr)
         return result.returncode
+    # dbt closed the copy cleanly, so its log is folded in; the old log belongs to the old file
+    # and must not be replayed onto the new one
+    wal(target).unlink(missing_ok=True)
+    if wal(staging).exists():
+        os.replace(wal(staging), wal(target))
     os.replace(staging, target)
     print(f"built {target} from {source.folder} ({source.layout}) in {seconds:.1f} s")
     return 0
