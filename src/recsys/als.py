@@ -11,7 +11,7 @@ Reproducibility: with a fixed ``random_state`` the factors are bit-identical run
 any ``threads`` (checked on the Complete Journey matrix with 1 and 2 threads: every user solve
 and every top-k row is computed by one thread alone, so the thread count changes only who
 computes a row, not the arithmetic). BLAS is held to one thread during the fit, as implicit
-recommends; its own thread pool only slows the small dense products down.
+recommends (it warns otherwise).
 
 Logging goes to the ``recsys.als`` logger: one INFO line per fit with users, items, non-zero
 cells and seconds. dbt drops the logging of other packages; a dbt Python model calls
@@ -176,14 +176,15 @@ def build_matrix(interactions: pa.Table) -> InteractionMatrix:
     for name in ("user_id", "item_id", "weight"):
         if interactions[name].null_count:
             raise ValueError(f"interactions: {interactions[name].null_count} null value(s) in {name}")
-    weights = interactions["weight"].to_numpy().astype(np.float64)
+    # a cast, not numpy's astype: a decimal weight column converts in Arrow, not per Python object
+    weights = pc.cast(interactions["weight"], pa.float64()).to_numpy()
     bad = ~(weights > 0) | ~np.isfinite(weights)
     if bad.any():
         raise ValueError(f"interactions: {int(bad.sum())} weight(s) are not positive finite numbers, "
                          f"e.g. {weights[bad][0]!r}")
 
-    user_ids, rows = np.unique(interactions["user_id"].to_numpy().astype(np.int64), return_inverse=True)
-    item_ids, cols = np.unique(interactions["item_id"].to_numpy().astype(np.int64), return_inverse=True)
+    user_ids, rows = np.unique(pc.cast(interactions["user_id"], pa.int64()).to_numpy(), return_inverse=True)
+    item_ids, cols = np.unique(pc.cast(interactions["item_id"], pa.int64()).to_numpy(), return_inverse=True)
     matrix = sp.csr_matrix((weights.astype(np.float32), (rows, cols)),
                            shape=(len(user_ids), len(item_ids)))
     if matrix.nnz != interactions.num_rows:

@@ -49,6 +49,15 @@ def test_matrix_shape_values_and_sums():
     assert np.allclose(np.ravel(built.matrix.sum(axis=0)), [7.0, 1.0, 7.5])
 
 
+def test_matrix_accepts_decimal_weights_and_int32_ids():
+    typed = pa.table({
+        "user_id": SMALL["user_id"].cast(pa.int32()),
+        "item_id": SMALL["item_id"].cast(pa.int32()),
+        "weight": SMALL["weight"].cast(pa.decimal128(18, 3)),
+    })
+    assert np.array_equal(als.build_matrix(typed).matrix.toarray(), als.build_matrix(SMALL).matrix.toarray())
+
+
 def test_id_maps_round_trip():
     table = synthetic_interactions()
     built = als.build_matrix(table)
