@@ -35,6 +35,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import subprocess
@@ -104,12 +105,19 @@ def _load_average() -> float:
         return float(handle.read().split()[0])
 
 
+def _free_disk_gb(folder: Path) -> float:
+    stat = os.statvfs(folder)
+    return stat.f_bavail * stat.f_frsize / 1024**3
+
+
 def run_measured(command: list[str], cwd: Path, env: dict, log_path: Path,
-                 memory_cap_gb: float | None = None) -> dict:
+                 memory_cap_gb: float | None = None, min_free_disk_gb: float = 20.0) -> dict:
     """Run ``command``; return its exit code, wall time and memory peaks.
 
     Above ``memory_cap_gb`` of tree RSS the build is stopped (its whole process group), so that a
-    size that does not fit cannot push the shared machine into swapping or the OOM killer.
+    size that does not fit cannot push the shared machine into swapping or the OOM killer. It is
+    also stopped when the disk of the benchmark database has less than ``min_free_disk_gb`` left:
+    DuckDB spills to a folder beside the database and can fill the disk for everyone.
     """
     load_before = _load_average()
     started = time.perf_counter()
@@ -117,7 +125,8 @@ def run_measured(command: list[str], cwd: Path, env: dict, log_path: Path,
         # A session of its own: the cap can stop the build and everything it started, and nothing else.
         process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True)
-        peak_kb, peak_processes, samples, capped = 0, 0, [], False
+        peak_kb, peak_processes, samples, capped, low_disk = 0, 0, [], False, None
+        start_free = min_free = _free_disk_gb(log_path.parent)
         while True:
             # wait4 reaps the child itself, so Popen.poll() is not used.
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
@@ -128,9 +137,15 @@ def run_measured(command: list[str], cwd: Path, env: dict, log_path: Path,
             samples.append((time.time(), total))
             if total > peak_kb:
                 peak_kb, peak_processes = total, len(pids)
-            if memory_cap_gb and total > memory_cap_gb * 1024**2 and not capped:
-                capped = True
-                os.killpg(process.pid, signal.SIGKILL)
+            free_gb = _free_disk_gb(log_path.parent)
+            min_free = min(min_free, free_gb)
+            if not capped and not low_disk:
+                if memory_cap_gb and total > memory_cap_gb * 1024**2:
+                    capped = True
+                elif free_gb < min_free_disk_gb:
+                    low_disk = free_gb
+                if capped or low_disk:
+                    os.killpg(process.pid, signal.SIGKILL)
             time.sleep(POLL_SECONDS)
     process.returncode = os.waitstatus_to_exitcode(status)
     return {
@@ -147,6 +162,10 @@ def run_measured(command: list[str], cwd: Path, env: dict, log_path: Path,
         # (unix time, kB) of every sample: lets each dbt node be matched with the memory it used.
         "rss_samples": samples,
         "stopped_at_cap_gb": memory_cap_gb if capped else None,
+        "stopped_low_disk_gb": low_disk,
+        # The most disk the build took at any sample: database plus DuckDB's spill files (plus
+        # whatever else wrote to the disk meanwhile).
+        "peak_disk_gb": start_free - min_free,
     }
 
 
@@ -156,17 +175,22 @@ def _unix_time(stamp: str) -> float:
     return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
-def node_times(target_path: Path, samples: list[tuple[float, int]]) -> list[dict]:
+def node_times(target_path: Path, samples: list[tuple[float, int]],
+               log_path: Path | None = None) -> list[dict]:
     """dbt's nodes, slowest first, each with the peak tree RSS sampled while it executed.
+
+    Without run_results.json (a build stopped at the memory cap) the times come from the log.
 
     Two dbt threads run side by side, so a node's peak may belong to its neighbour; the report
     names the nodes that were running at the overall peak.
     """
     results = target_path / "run_results.json"
-    if not results.is_file():
-        return []
+    if results.is_file():
+        nodes = json.loads(results.read_text())["results"]
+    else:
+        nodes = []
     timed = []
-    for node in json.loads(results.read_text())["results"]:
+    for node in nodes:
         execute = next((step for step in node.get("timing", ()) if step["name"] == "execute"), None)
         window = (_unix_time(execute["started_at"]), _unix_time(execute["completed_at"])) \
             if execute and execute.get("started_at") else None
@@ -174,7 +198,41 @@ def node_times(target_path: Path, samples: list[tuple[float, int]]) -> list[dict
         timed.append({"node": node["unique_id"], "status": node["status"],
                       "seconds": node.get("execution_time") or 0.0, "window": window,
                       "peak_rss_gb": max(during) / 1024**2 if during else None})
+    if not nodes and log_path is not None and log_path.is_file() and samples:
+        timed = node_times_from_log(log_path, samples[0][0], samples[-1][0])
+        for node in timed:
+            during = [kb for at, kb in samples if node["window"][0] <= at <= node["window"][1]]
+            node["peak_rss_gb"] = max(during) / 1024**2 if during else None
     return sorted(timed, key=lambda node: node["seconds"], reverse=True)
+
+
+_LOG_LINE = re.compile(
+    r"(\d\d:\d\d:\d\d)\s+\d+ of \d+ (START|OK created|OK loaded|PASS|WARN \d+|FAIL \d+|ERROR creating|ERROR)\s+"
+    r"(?:(?:sql|python) (?:table|view|incremental|ephemeral) model |seed file |test )?(\S+)"
+    r"[ .]*(?:\[.*? in ([\d.]+)s\])?")
+
+
+def node_times_from_log(log_path: Path, started_at: float, ended_at: float) -> list[dict]:
+    """Node times from dbt's console lines, for a build stopped before it wrote run_results.json.
+
+    Seconds come from "... in 1.23s"; a node that started but never finished is listed with the
+    time from its start to ``ended_at`` and the status "running when stopped".
+    """
+    day = dt.datetime.fromtimestamp(started_at, dt.timezone.utc).date()
+    text = re.sub(r"\x1b\[[0-9;]*m", "", log_path.read_text(errors="replace"))
+    started, finished = {}, {}
+    for match in _LOG_LINE.finditer(text):
+        clock, word, name, seconds = match.groups()
+        at = dt.datetime.combine(day, dt.time.fromisoformat(clock), dt.timezone.utc).timestamp()
+        if word == "START":
+            started[name] = at
+        else:
+            finished[name] = (word.split()[0].lower(), float(seconds or 0), at)
+    nodes = []
+    for name, start in started.items():
+        status, seconds, end = finished.get(name, ("running when stopped", ended_at - start, ended_at))
+        nodes.append({"node": name, "status": status, "seconds": seconds, "window": (start, end + 1)})
+    return nodes
 
 
 def running_at_peak(result: dict) -> list[str]:
@@ -277,7 +335,7 @@ def run_size(copies: int, tree: Path = REPO, memory_cap_gb: float | None = None)
         "generate_seconds": generated["seconds"] if generated else None,
         "rows": table_rows(database),
         "database_gb": database.stat().st_size / 1024**3 if database.is_file() else None,
-        "nodes": node_times(target_path, measured["rss_samples"]),
+        "nodes": node_times(target_path, measured["rss_samples"], run_dir / "build.log"),
     }
     if result["exit_code"] != 0:
         # The lines that say why, so the report explains a failed size without the log.
@@ -287,6 +345,8 @@ def run_size(copies: int, tree: Path = REPO, memory_cap_gb: float | None = None)
     state = "ok" if result["exit_code"] == 0 else f"FAILED (exit {result['exit_code']})"
     if result["stopped_at_cap_gb"]:
         state = f"STOPPED above the memory cap of {result['stopped_at_cap_gb']:g} GB"
+    if result["stopped_low_disk_gb"]:
+        state = f"STOPPED with {result['stopped_low_disk_gb']:.0f} GB of disk left (spill files)"
     print(f"x{copies}: {state}, {result['wall_seconds']:.1f} s, peak RSS "
           f"{result['peak_rss_gb']:.2f} GB, largest process {result['largest_process_gb']:.2f} GB",
           flush=True)
@@ -365,24 +425,29 @@ def report(results: list[dict], started: dt.datetime, commit: str | None,
         "mark of the single biggest process (wait4 ru_maxrss). Time per 1x: wall time / N. "
         "CPU s: user + system time of the whole tree. Load: the one-minute load average before "
         f"and after the build; above {os.cpu_count()} (the core count) other work on the "
-        "machine stretched the wall times.",
+        "machine stretched the wall times. Peak disk: the most disk space the build held at "
+        "once (database and DuckDB spill files).",
         "",
         "| size | lines | customers | wall s | peak RSS GB | largest process GB | time per 1x s | "
-        "CPU s | load before/after | database GB | status |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|",
+        "CPU s | load before/after | database GB | peak disk GB | status |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|",
     ]
     for r in results:
         rows = r["rows"]
         status = "ok" if r["exit_code"] == 0 else f"failed (exit {r['exit_code']})"
+        # A stopped build's dbt process was never reaped, so the kernel's figures miss it.
+        stopped = r.get("stopped_at_cap_gb") or r.get("stopped_low_disk_gb")
         if r.get("stopped_at_cap_gb"):
             status = f"stopped above {r['stopped_at_cap_gb']:g} GB"
+        if r.get("stopped_low_disk_gb"):
+            status = f"stopped: disk down to {r['stopped_low_disk_gb']:.0f} GB free"
         out.append(
             f"| {r['copies']}x | {_number(rows.get('raw_transactions'))} | "
             f"{_number(rows.get('users', rows.get('customers')))} | {r['wall_seconds']:.1f} | "
-            f"{r['peak_rss_gb']:.2f} | {r['largest_process_gb']:.2f} | "
-            f"{r['wall_seconds'] / r['copies']:.1f} | {r['cpu_seconds']:.0f} | "
+            f"{r['peak_rss_gb']:.2f} | {_number(None if stopped else r['largest_process_gb'], 2)} | "
+            f"{r['wall_seconds'] / r['copies']:.1f} | {_number(None if stopped else r['cpu_seconds'])} | "
             f"{r['load_before']:.1f} / {r['load_after']:.1f} | {_number(r['database_gb'], 2)} | "
-            f"{status} |")
+            f"{_number(r.get('peak_disk_gb'), 1)} | {status} |")
     out += ["", "## Growth from 4x", "",
             "Time must grow at most linearly with the data from 4x up (below 4x the fixed cost of "
             "starting dbt and parsing the project dominates).", ""]
@@ -432,7 +497,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-cap-gb", type=float, default=16.0,
                         help="stop a build whose process tree holds more than this (default 16; "
                              "0: no cap)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="build nothing: write the report from the sizes' saved "
+                             "bench/runs/xN/result.json")
     args = parser.parse_args(argv)
+    if args.report_only:
+        saved = [BENCH / "runs" / f"x{size}" / "result.json" for size in sorted(set(args.sizes))]
+        missing = [str(path.relative_to(REPO)) for path in saved if not path.is_file()]
+        if missing:
+            parser.error(f"no saved result in {', '.join(missing)}")
+        results = [json.loads(path.read_text()) for path in saved]
+        started = dt.datetime.fromtimestamp(min(r["rss_samples"][0][0] for r in results
+                                                if r["rss_samples"]), dt.timezone.utc)
+        args.out.write_text(report(results, started, results[0].get("commit"),
+                                   results[0].get("snapshot", False)))
+        print(f"wrote {args.out}")
+        return 0
     if args.commit and args.snapshot:
         parser.error("--commit and --snapshot exclude each other")
     if any(size < 1 for size in args.sizes):
@@ -445,7 +525,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.snapshot:
         tree = snapshot_working_tree()
         print(f"building a snapshot of the working tree in {tree.relative_to(REPO)}", flush=True)
-    results = [run_size(size, tree, args.memory_cap_gb or None) for size in sorted(set(args.sizes))]
+    results = []
+    for size in sorted(set(args.sizes)):
+        result = run_size(size, tree, args.memory_cap_gb or None)
+        # What was built, so that --report-only can describe it later.
+        result.update(commit=commit, snapshot=args.snapshot)
+        (BENCH / "runs" / f"x{size}" / "result.json").write_text(json.dumps(result, indent=2) + "\n")
+        results.append(result)
     args.out.write_text(report(results, started, commit, args.snapshot))
     print(f"wrote {args.out}")
     for line in growth_lines(results):
