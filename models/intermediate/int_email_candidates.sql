@@ -67,59 +67,79 @@ customers_per_cutoff as (
 
 ),
 
-popular_items as (
+-- what the slots need to know of every recommendable item, in one small table, so that the
+-- large candidate table joins it once
+catalog as (
 
     select
         item_popularity.cutoff_week,
-        item_popularity.item_id
+        item_popularity.item_id,
+        item_popularity.popularity_rank,
+        item_popularity.n_buyers / customers_per_cutoff.n_customers as buyer_share,
+        item_price.price,
+        products.product_type,
+        promo_items.item_id is not null as is_promo
     from item_popularity
-    where item_popularity.popularity_rank <= {{ var('fallback_items') }}
-
-),
-
-popular_promo_items as (
-
-    select
-        item_popularity.cutoff_week,
-        item_popularity.item_id
-    from item_popularity
-    inner join promo_items
+    inner join customers_per_cutoff
+        on item_popularity.cutoff_week = customers_per_cutoff.cutoff_week
+    inner join item_price
+        on item_popularity.cutoff_week = item_price.cutoff_week
+        and item_popularity.item_id = item_price.item_id
+    inner join products
+        on item_popularity.item_id = products.item_id
+    left join promo_items
         on item_popularity.cutoff_week = promo_items.cutoff_week
         and item_popularity.item_id = promo_items.item_id
     where item_popularity.is_top_n
+
+),
+
+customers as (
+
+    select
+        recipients.cutoff_week,
+        recipients.user_id,
+        recipients.first_purchase_week,
+        user_price_profile.upsell_threshold
+    from recipients
+    left join user_price_profile
+        on recipients.cutoff_week = user_price_profile.cutoff_week
+        and recipients.user_id = user_price_profile.user_id
+
+),
+
+popular_items as (
+
+    select catalog.cutoff_week, catalog.item_id
+    from catalog
+    where catalog.popularity_rank <= {{ var('fallback_items') }}
+    union
+    select catalog.cutoff_week, catalog.item_id
+    from catalog
+    where catalog.is_promo
     qualify row_number() over (
-        partition by item_popularity.cutoff_week
-        order by item_popularity.popularity_rank
+        partition by catalog.cutoff_week
+        order by catalog.popularity_rank
     ) <= {{ var('fallback_items') }}
 
 ),
 
 upsell_fallback_items as (
 
-    select
-        user_price_profile.cutoff_week,
-        user_price_profile.user_id,
-        item_popularity.item_id
-    from user_price_profile
-    inner join item_price
-        on user_price_profile.cutoff_week = item_price.cutoff_week
-        and item_price.price >= user_price_profile.upsell_threshold
-    inner join item_popularity
-        on item_price.cutoff_week = item_popularity.cutoff_week
-        and item_price.item_id = item_popularity.item_id
-    left join promo_items
-        on item_price.cutoff_week = promo_items.cutoff_week
-        and item_price.item_id = promo_items.item_id
-    where item_popularity.is_top_n
-        and promo_items.item_id is null
+    select customers.cutoff_week, customers.user_id, catalog.item_id
+    from customers
+    inner join catalog
+        on customers.cutoff_week = catalog.cutoff_week
+        and catalog.price >= customers.upsell_threshold
+    where not catalog.is_promo
     qualify row_number() over (
-        partition by user_price_profile.cutoff_week, user_price_profile.user_id
-        order by item_popularity.popularity_rank
+        partition by customers.cutoff_week, customers.user_id
+        order by catalog.popularity_rank
     ) <= 20
 
 ),
 
-personal_items as (
+candidate_keys as (
 
     select als_candidates.cutoff_week, als_candidates.user_id, als_candidates.item_id
     from als_candidates
@@ -128,76 +148,48 @@ personal_items as (
     from user_item_history
     where user_item_history.n_lines > 0
     union
-    select * from upsell_fallback_items
-
-),
-
-candidate_pool as (
-
-    select recipients.cutoff_week, recipients.user_id, personal_items.item_id
-    from recipients
-    inner join personal_items
-        on recipients.cutoff_week = personal_items.cutoff_week
-        and recipients.user_id = personal_items.user_id
+    select customers.cutoff_week, customers.user_id, popular_items.item_id
+    from customers
+    inner join popular_items
+        on customers.cutoff_week = popular_items.cutoff_week
     union
-    select recipients.cutoff_week, recipients.user_id, fallback_items.item_id
-    from recipients
-    inner join (
-        select * from popular_items
-        union
-        select * from popular_promo_items
-    ) as fallback_items
-        on recipients.cutoff_week = fallback_items.cutoff_week
+    select * from upsell_fallback_items
 
 ),
 
 scored as (
 
     select
-        candidate_pool.cutoff_week,
-        candidate_pool.user_id,
-        candidate_pool.item_id,
-        products.product_type,
+        candidate_keys.cutoff_week,
+        candidate_keys.user_id,
+        candidate_keys.item_id,
+        catalog.product_type,
         als_candidates.als_score,
         als_candidates.als_rank,
         coalesce(user_item_history.n_lines, 0) as own_lines,
         coalesce(user_item_history.n_weeks, 0)
-            / (candidate_pool.cutoff_week - recipients.first_purchase_week + 1) as own_week_share,
+            / (candidate_keys.cutoff_week - customers.first_purchase_week + 1) as own_week_share,
         coalesce(user_item_history.n_recent_weeks, 0) / {{ var('recent_weeks') }} as recent_week_share,
         user_item_history.item_id is not null as ever_bought,
-        item_popularity.n_buyers / customers_per_cutoff.n_customers as buyer_share,
-        item_price.price,
-        promo_items.item_id is not null as is_promo,
-        user_price_profile.upsell_threshold
-    from candidate_pool
-    inner join recipients
-        on candidate_pool.cutoff_week = recipients.cutoff_week
-        and candidate_pool.user_id = recipients.user_id
-    inner join item_popularity
-        on candidate_pool.cutoff_week = item_popularity.cutoff_week
-        and candidate_pool.item_id = item_popularity.item_id
-    inner join item_price
-        on candidate_pool.cutoff_week = item_price.cutoff_week
-        and candidate_pool.item_id = item_price.item_id
-    inner join customers_per_cutoff
-        on candidate_pool.cutoff_week = customers_per_cutoff.cutoff_week
-    inner join products
-        on candidate_pool.item_id = products.item_id
+        catalog.buyer_share,
+        catalog.price,
+        catalog.is_promo,
+        customers.upsell_threshold
+    from candidate_keys
+    inner join customers
+        on candidate_keys.cutoff_week = customers.cutoff_week
+        and candidate_keys.user_id = customers.user_id
+    inner join catalog
+        on candidate_keys.cutoff_week = catalog.cutoff_week
+        and candidate_keys.item_id = catalog.item_id
     left join als_candidates
-        on candidate_pool.cutoff_week = als_candidates.cutoff_week
-        and candidate_pool.user_id = als_candidates.user_id
-        and candidate_pool.item_id = als_candidates.item_id
+        on candidate_keys.cutoff_week = als_candidates.cutoff_week
+        and candidate_keys.user_id = als_candidates.user_id
+        and candidate_keys.item_id = als_candidates.item_id
     left join user_item_history
-        on candidate_pool.cutoff_week = user_item_history.cutoff_week
-        and candidate_pool.user_id = user_item_history.user_id
-        and candidate_pool.item_id = user_item_history.item_id
-    left join promo_items
-        on candidate_pool.cutoff_week = promo_items.cutoff_week
-        and candidate_pool.item_id = promo_items.item_id
-    left join user_price_profile
-        on candidate_pool.cutoff_week = user_price_profile.cutoff_week
-        and candidate_pool.user_id = user_price_profile.user_id
-    where item_popularity.is_top_n
+        on candidate_keys.cutoff_week = user_item_history.cutoff_week
+        and candidate_keys.user_id = user_item_history.user_id
+        and candidate_keys.item_id = user_item_history.item_id
 
 )
 
