@@ -243,6 +243,12 @@ def running_at_peak(result: dict) -> list[str]:
             if node["window"] and node["window"][0] <= at <= node["window"][1]]
 
 
+def input_lines(data_dir: Path) -> int:
+    """Transaction lines of the input, from the parquet footer (known even if the build stops)."""
+    path = str(data_dir / "transactions.parquet").replace("'", "''")
+    return duckdb.execute(f"select count(*) from read_parquet('{path}')").fetchall()[0][0]
+
+
 def table_rows(database: Path) -> dict:
     counts = {}
     if not database.is_file():
@@ -333,6 +339,7 @@ def run_size(copies: int, tree: Path = REPO, memory_cap_gb: float | None = None)
         "tree": str(tree),
         **measured,
         "generate_seconds": generated["seconds"] if generated else None,
+        "input_lines": input_lines(data_dir if copies > 1 else generate.embedded_data_dir()),
         "rows": table_rows(database),
         "database_gb": database.stat().st_size / 1024**3 if database.is_file() else None,
         "nodes": node_times(target_path, measured["rss_samples"], run_dir / "build.log"),
@@ -340,7 +347,8 @@ def run_size(copies: int, tree: Path = REPO, memory_cap_gb: float | None = None)
     if result["exit_code"] != 0:
         # The lines that say why, so the report explains a failed size without the log.
         log_lines = (run_dir / "build.log").read_text(errors="replace").splitlines()
-        result["error"] = [line for line in log_lines[-12:] if line.strip()][-4:]
+        result["error"] = [re.sub(r"\x1b\[[0-9;]*m", "", line)
+                           for line in log_lines[-12:] if line.strip()][-4:]
     (run_dir / "result.json").write_text(json.dumps(result, indent=2) + "\n")
     state = "ok" if result["exit_code"] == 0 else f"FAILED (exit {result['exit_code']})"
     if result["stopped_at_cap_gb"]:
@@ -442,10 +450,11 @@ def report(results: list[dict], started: dt.datetime, commit: str | None,
         if r.get("stopped_low_disk_gb"):
             status = f"stopped: disk down to {r['stopped_low_disk_gb']:.0f} GB free"
         out.append(
-            f"| {r['copies']}x | {_number(rows.get('raw_transactions'))} | "
+            f"| {r['copies']}x | {_number(r.get('input_lines', rows.get('raw_transactions')))} | "
             f"{_number(rows.get('users', rows.get('customers')))} | {r['wall_seconds']:.1f} | "
             f"{r['peak_rss_gb']:.2f} | {_number(None if stopped else r['largest_process_gb'], 2)} | "
-            f"{r['wall_seconds'] / r['copies']:.1f} | {_number(None if stopped else r['cpu_seconds'])} | "
+            f"{_number(None if stopped else r['wall_seconds'] / r['copies'], 1)} | "
+            f"{_number(None if stopped else r['cpu_seconds'])} | "
             f"{r['load_before']:.1f} / {r['load_after']:.1f} | {_number(r['database_gb'], 2)} | "
             f"{_number(r.get('peak_disk_gb'), 1)} | {status} |")
     out += ["", "## Growth from 4x", "",
