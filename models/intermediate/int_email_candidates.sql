@@ -1,7 +1,9 @@
 -- One row per cutoff, recipient and candidate item, with everything the slots need: the
 -- propensity score, the price, the promo flag, the product type and whether the customer ever
--- bought the item. Candidates are the customer's ALS candidates and own purchases, plus the most
--- popular items and the most popular promo items as a fallback for thin histories.
+-- bought the item. Candidates are the customer's ALS candidates and their own_candidates most
+-- bought items (most recent weeks first), plus fallbacks for thin histories: the most popular
+-- items, the most popular promo items, and the most popular items at or above the customer's
+-- upsell threshold that are not on promotion. "Ever bought" is checked against the whole history.
 -- Only items in the top_n_items are ever candidates (the rest share the ALS placeholder).
 --
 -- score, a purchase propensity in [0, 1]: 0.45 x the share of the customer's weeks in which they
@@ -78,6 +80,12 @@ catalog as (
         item_popularity.n_buyers / customers_per_cutoff.n_customers as buyer_share,
         item_price.price,
         products.product_type,
+        -- a number per product type, cheaper to group by than its text; an item without a type
+        -- is a type of its own
+        case
+            when products.product_type is null then -item_popularity.item_id
+            else dense_rank() over (order by products.product_type)
+        end as type_id,
         promo_items.item_id is not null as is_promo
     from item_popularity
     inner join customers_per_cutoff
@@ -147,6 +155,11 @@ candidate_keys as (
     select user_item_history.cutoff_week, user_item_history.user_id, user_item_history.item_id
     from user_item_history
     where user_item_history.n_lines > 0
+    qualify row_number() over (
+        partition by user_item_history.cutoff_week, user_item_history.user_id
+        order by user_item_history.n_recent_weeks desc, user_item_history.n_weeks desc,
+            user_item_history.item_id
+    ) <= {{ var('own_candidates') }}
     union
     select customers.cutoff_week, customers.user_id, popular_items.item_id
     from customers
@@ -164,6 +177,7 @@ scored as (
         candidate_keys.user_id,
         candidate_keys.item_id,
         catalog.product_type,
+        catalog.type_id,
         als_candidates.als_score,
         als_candidates.als_rank,
         coalesce(user_item_history.n_lines, 0) as own_lines,

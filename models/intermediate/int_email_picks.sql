@@ -5,13 +5,10 @@
 -- A customer gets an e-mail only when every slot is full: a customer whose upsell threshold
 -- lies above the price of every recommendable item gets none, and the evaluation counts that
 -- as five misses.
-with candidates as (
+-- not materialized: scanning the table again is cheaper than holding a copy of it in memory
+with candidates as not materialized (
 
-    select
-        *,
-        -- an item with no product type is a type of its own
-        coalesce(product_type, 'item ' || item_id) as type_key
-    from {{ ref('int_email_candidates') }}
+    select * from {{ ref('int_email_candidates') }}
 
 ),
 
@@ -29,36 +26,54 @@ email_size as (
 
 slot_candidates as (
 
-    select candidates.cutoff_week, candidates.user_id, candidates.type_key, candidates.item_id,
+    select candidates.cutoff_week, candidates.user_id, candidates.type_id, candidates.item_id,
         candidates.score, 'promo' as slot
     from candidates
     where candidates.is_promo
     union all
-    select candidates.cutoff_week, candidates.user_id, candidates.type_key, candidates.item_id,
+    select candidates.cutoff_week, candidates.user_id, candidates.type_id, candidates.item_id,
         candidates.score, 'new' as slot
     from candidates
     where not candidates.ever_bought
     union all
-    select candidates.cutoff_week, candidates.user_id, candidates.type_key, candidates.item_id,
+    select candidates.cutoff_week, candidates.user_id, candidates.type_id, candidates.item_id,
         candidates.score, 'upsell' as slot
     from candidates
     where candidates.is_upsell_price and not candidates.is_promo
 
 ),
 
--- the best item of every product type for every slot (ties: the lower item id); an aggregate,
--- not a window, because it is the heaviest step and hashing beats sorting here
-best_per_type as (
+-- the best item of every product type for every slot (ties: the lower item id), with
+-- fixed-width aggregates and a join, which DuckDB can spill to disk on large data
+best_scores as (
 
     select
         slot_candidates.cutoff_week,
         slot_candidates.user_id,
         slot_candidates.slot,
-        slot_candidates.type_key,
-        arg_max(slot_candidates.item_id,
-            struct_pack(score := slot_candidates.score, lower_id := -slot_candidates.item_id)) as item_id,
+        slot_candidates.type_id,
         max(slot_candidates.score) as score
     from slot_candidates
+    group by all
+
+),
+
+best_per_type as (
+
+    select
+        best_scores.cutoff_week,
+        best_scores.user_id,
+        best_scores.slot,
+        best_scores.type_id,
+        min(slot_candidates.item_id) as item_id,
+        best_scores.score
+    from best_scores
+    inner join slot_candidates
+        on best_scores.cutoff_week = slot_candidates.cutoff_week
+        and best_scores.user_id = slot_candidates.user_id
+        and best_scores.slot = slot_candidates.slot
+        and best_scores.type_id = slot_candidates.type_id
+        and best_scores.score = slot_candidates.score
     group by all
 
 ),
@@ -95,7 +110,7 @@ new_picks as (
     anti join promo_picks
         on slot_options.cutoff_week = promo_picks.cutoff_week
         and slot_options.user_id = promo_picks.user_id
-        and slot_options.type_key = promo_picks.type_key
+        and slot_options.type_id = promo_picks.type_id
     where slot_options.slot = 'new'
     qualify row_number() over (
         partition by slot_options.cutoff_week, slot_options.user_id
@@ -119,7 +134,7 @@ upsell_picks as (
     anti join earlier_picks
         on slot_options.cutoff_week = earlier_picks.cutoff_week
         and slot_options.user_id = earlier_picks.user_id
-        and slot_options.type_key = earlier_picks.type_key
+        and slot_options.type_id = earlier_picks.type_id
     where slot_options.slot = 'upsell'
     qualify row_number() over (
         partition by slot_options.cutoff_week, slot_options.user_id
@@ -172,7 +187,7 @@ select
         else 'popular with our customers'
     end as reason,
     picked_candidates.product_type,
-    picked_candidates.type_key,
+    picked_candidates.type_id,
     picked_candidates.upsell_threshold,
     picked_candidates.ever_bought,
     picked_candidates.is_promo
