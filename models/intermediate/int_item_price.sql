@@ -2,24 +2,65 @@
 -- (sales value plus the store's and matched-coupon discounts, per unit) of its lines in the last
 -- price_window_weeks, or of all its lines when it did not sell in that window. The shelf price,
 -- not the price paid, because upsell and money precision are about the item, not the deal.
+--
+-- The median is read off a count of lines per distinct price (as in int_user_price_profile):
+-- the lowest price at or below which at least half of the lines lie.
 with cutoff_transactions as (
 
     select * from {{ ref('int_cutoff_transactions') }}
 
 ),
 
-item_prices as (
+price_counts as (
 
     select
         cutoff_transactions.cutoff_week,
         cutoff_transactions.item_id,
-        median(cutoff_transactions.shelf_unit_price) filter (
+        cutoff_transactions.shelf_unit_price as price,
+        count(*) as n_lines,
+        count(*) filter (
             where cutoff_transactions.week > cutoff_transactions.cutoff_week - {{ var('price_window_weeks') }}
-        ) as recent_price,
-        median(cutoff_transactions.shelf_unit_price) as all_time_price,
+        ) as n_recent_lines,
         max(cutoff_transactions.week) as last_sold_week
     from cutoff_transactions
-    group by cutoff_transactions.cutoff_week, cutoff_transactions.item_id
+    group by all
+
+),
+
+cumulative_counts as (
+
+    select
+        price_counts.*,
+        sum(price_counts.n_lines) over item_prices_ascending as lines_up_to_price,
+        sum(price_counts.n_lines) over item as total_lines,
+        sum(price_counts.n_recent_lines) over item_prices_ascending as recent_lines_up_to_price,
+        sum(price_counts.n_recent_lines) over item as total_recent_lines
+    from price_counts
+    window
+        item as (partition by price_counts.cutoff_week, price_counts.item_id),
+        item_prices_ascending as (
+            partition by price_counts.cutoff_week, price_counts.item_id
+            order by price_counts.price
+            rows between unbounded preceding and current row
+        )
+
+),
+
+item_prices as (
+
+    select
+        cumulative_counts.cutoff_week,
+        cumulative_counts.item_id,
+        min(cumulative_counts.price) filter (
+            where cumulative_counts.total_recent_lines > 0
+                and cumulative_counts.recent_lines_up_to_price >= 0.5 * cumulative_counts.total_recent_lines
+        ) as recent_price,
+        min(cumulative_counts.price) filter (
+            where cumulative_counts.lines_up_to_price >= 0.5 * cumulative_counts.total_lines
+        ) as all_time_price,
+        max(cumulative_counts.last_sold_week) as last_sold_week
+    from cumulative_counts
+    group by cumulative_counts.cutoff_week, cumulative_counts.item_id
 
 )
 

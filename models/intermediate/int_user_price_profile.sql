@@ -1,22 +1,59 @@
 -- One row per cutoff and customer: the shelf unit prices the customer usually pays, and the
--- upsell threshold, the upsell_quantile of those prices. A quantile at or above 0.5 keeps the
--- threshold at or above the median; greatest() guards a smaller setting.
+-- upsell threshold, the upsell_quantile of those prices, never below the median.
+--
+-- The quantiles are read off a count of the customer's lines per distinct price, not computed
+-- over every line: a customer pays the same few prices again and again, so the count is much
+-- smaller than the lines, and DuckDB can spill it to disk where a median over 100 M lines
+-- could not. A quantile q is the lowest price at or below which at least q of the lines lie.
 with cutoff_transactions as (
 
     select * from {{ ref('int_cutoff_transactions') }}
 
 ),
 
-user_prices as (
+price_counts as (
 
     select
         cutoff_transactions.cutoff_week,
         cutoff_transactions.user_id,
-        count(*) as n_lines,
-        median(cutoff_transactions.shelf_unit_price) as median_price,
-        quantile_cont(cutoff_transactions.shelf_unit_price, {{ var('upsell_quantile') }}) as quantile_price
+        cutoff_transactions.shelf_unit_price as price,
+        count(*) as n_lines
     from cutoff_transactions
-    group by cutoff_transactions.cutoff_week, cutoff_transactions.user_id
+    group by all
+
+),
+
+cumulative_counts as (
+
+    select
+        price_counts.*,
+        sum(price_counts.n_lines) over (
+            partition by price_counts.cutoff_week, price_counts.user_id
+            order by price_counts.price
+            rows between unbounded preceding and current row
+        ) as lines_up_to_price,
+        sum(price_counts.n_lines) over (
+            partition by price_counts.cutoff_week, price_counts.user_id
+        ) as total_lines
+    from price_counts
+
+),
+
+user_prices as (
+
+    select
+        cumulative_counts.cutoff_week,
+        cumulative_counts.user_id,
+        any_value(cumulative_counts.total_lines) as n_lines,
+        min(cumulative_counts.price) filter (
+            where cumulative_counts.lines_up_to_price >= 0.5 * cumulative_counts.total_lines
+        ) as median_price,
+        min(cumulative_counts.price) filter (
+            where cumulative_counts.lines_up_to_price
+                >= {{ var('upsell_quantile') }} * cumulative_counts.total_lines
+        ) as quantile_price
+    from cumulative_counts
+    group by cumulative_counts.cutoff_week, cumulative_counts.user_id
 
 )
 
