@@ -80,11 +80,13 @@ catalog as (
         item_popularity.n_buyers / customers_per_cutoff.n_customers as buyer_share,
         item_price.price,
         products.product_type,
-        -- a number per product type, cheaper to group by than its text; an item without a type
-        -- is a type of its own
+        -- a number per product type, cheaper to group by than its text, numbered within the
+        -- cutoff so that later data cannot renumber it; an item without a type is its own type
         case
             when products.product_type is null then -item_popularity.item_id
-            else dense_rank() over (order by products.product_type)
+            else dense_rank() over (
+                partition by item_popularity.cutoff_week order by products.product_type
+            )
         end as type_id,
         promo_items.item_id is not null as is_promo
     from item_popularity
