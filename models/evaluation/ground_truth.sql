@@ -32,8 +32,7 @@ window_purchases as (
         transactions.user_id,
         transactions.item_id,
         -- for items first sold in the window, the shelf price they sold at there
-        median((transactions.sales_value + transactions.retail_disc + transactions.coupon_match_disc)
-            / transactions.quantity) as window_price
+        median(transactions.shelf_unit_price) as window_price
     from cutoffs
     inner join transactions
         on transactions.week > cutoffs.cutoff_week

@@ -16,10 +16,7 @@ transactions as (
 
 select
     cutoffs.cutoff_week,
-    transactions.*,
-    -- the shelf price: what the line would have cost without the store's and the matched coupon discounts
-    (transactions.sales_value + transactions.retail_disc + transactions.coupon_match_disc)
-        / transactions.quantity as shelf_unit_price
+    transactions.*
 from cutoffs
 inner join transactions
     on transactions.week <= cutoffs.cutoff_week
