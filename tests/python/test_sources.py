@@ -22,17 +22,6 @@ def rewrite_line(path, line_number: int, change) -> None:
     path.write_text("\n".join(lines))
 
 
-def set_field(path, line_number: int, column: str, value: str) -> None:
-    index = fixtures.CSV_TRANSACTIONS_HEADER.index(column)
-
-    def change(line: str) -> str:
-        fields = line.split(",")
-        fields[index] = value
-        return ",".join(fields)
-
-    rewrite_line(path, line_number, change)
-
-
 # --- the sample itself ---------------------------------------------------------------------
 
 def test_sample_is_realistic_and_dirty(sample_con):
@@ -146,7 +135,7 @@ def test_header_without_rows(csv_sample_dir, tmp_path):
 def test_fraction_in_a_whole_number_column(csv_sample_dir, tmp_path):
     folder = tmp_path / "data"
     shutil.copytree(csv_sample_dir, folder)
-    set_field(folder / "retail_train.csv", 40, "QUANTITY", "1.5")
+    fixtures.set_csv_field(folder / "retail_train.csv", 40, "QUANTITY", "1.5")
     with pytest.raises(sources.DataError,
                        match=r"retail_train\.csv: line 40, column QUANTITY: '1.5' is not a whole number"):
         check_folder(folder)
@@ -155,7 +144,7 @@ def test_fraction_in_a_whole_number_column(csv_sample_dir, tmp_path):
 def test_blank_id(csv_sample_dir, tmp_path):
     folder = tmp_path / "data"
     shutil.copytree(csv_sample_dir, folder)
-    set_field(folder / "retail_train.csv", 77, "PRODUCT_ID", "")
+    fixtures.set_csv_field(folder / "retail_train.csv", 77, "PRODUCT_ID", "")
     with pytest.raises(sources.DataError, match=r"retail_train\.csv: line 77 has an empty id"):
         check_folder(folder)
 
@@ -260,3 +249,43 @@ def test_csv_reader_types_and_signs(csv_sample_dir, parquet_sample_dir):
     negative_zero = con.sql(
         "select count(*) from from_csv where cast(retail_disc as varchar) = '-0.0'").fetchall()
     assert negative_zero == [(0,)]
+
+
+# --- dirty values: refused files and dropped lines (README, Bad input) -----------------------
+
+def test_blank_number_passes_the_check_and_reads_as_null(csv_sample_dir, tmp_path):
+    # a dirty line, not a broken file: staging drops it under missing_value
+    folder = tmp_path / "data"
+    shutil.copytree(csv_sample_dir, folder)
+    fixtures.set_csv_field(folder / "retail_train.csv", 50, "SALES_VALUE", "")
+    fixtures.set_csv_field(folder / "retail_train.csv", 60, "WEEK_NO", " ")
+    check_folder(folder)
+    con = duckdb.connect()
+    nulls = con.execute(f"""
+        select count(*) filter (where sales_value is null), count(*) filter (where week is null)
+        from ({sources.transactions_sql(sources.locate(str(folder)))})
+    """).fetchone()
+    assert nulls == (1, 1)
+
+
+def test_not_utf8_in_a_number_column_names_that_column(csv_sample_dir, tmp_path):
+    folder = tmp_path / "data"
+    shutil.copytree(csv_sample_dir, folder)
+    fixtures.set_csv_field(folder / "retail_train.csv", 500, "STORE_ID", "STORE_PLACEHOLDER")
+    path = folder / "retail_train.csv"
+    path.write_bytes(path.read_bytes().replace(b"STORE_PLACEHOLDER", "3É".encode("latin-1")))
+    with pytest.raises(sources.DataError,
+                       match=r"retail_train\.csv: line 500, column STORE_ID: not UTF-8 text"):
+        check_folder(folder)
+
+
+def test_small_whole_numbers_are_checked_against_32_bits(csv_sample_dir, tmp_path):
+    # DAY is read as a 32-bit integer, BASKET_ID as 64-bit: the same value is fine in one only
+    folder = tmp_path / "data"
+    shutil.copytree(csv_sample_dir, folder)
+    fixtures.set_csv_field(folder / "retail_train.csv", 90, "BASKET_ID", "2147483648")
+    check_folder(folder)
+    fixtures.set_csv_field(folder / "retail_train.csv", 90, "DAY", "2147483648")
+    with pytest.raises(sources.DataError,
+                       match=r"retail_train\.csv: line 90, column DAY: '2147483648' is out of range"):
+        check_folder(folder)
