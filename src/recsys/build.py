@@ -71,6 +71,7 @@ def database_lock(database: Path) -> Iterator[int]:
     SIGKILL, so a lock never outlives its build. The lock file itself stays: deleting it would
     let two runs lock two different files of the same name.
     """
+    database.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(database.with_name(database.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
