@@ -6,14 +6,21 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test grid bench docs clean
 
+# DATA_DIR reaches Python as one argument, whatever it holds (spaces, quotes, $, backticks):
+# $(value) takes it as typed, without make expanding $ in it, single quotes keep the shell out,
+# and unexport stops make from expanding it for the environment (which would run a $(shell ...)).
+unexport DATA_DIR
+shell_quote = '$(subst ','\'',$(1))'
+DATA_DIR_ARG = $(if $(value DATA_DIR),--data-dir $(call shell_quote,$(value DATA_DIR)))
+
 run: $(STAMP)
-	$(PYTHON) -m recsys.build $(if $(DATA_DIR),--data-dir "$(DATA_DIR)")
+	$(PYTHON) -m recsys.build $(DATA_DIR_ARG)
 
 test: $(STAMP)
 	$(PYTHON) -m pytest
 
 grid: $(STAMP)
-	$(PYTHON) -m recsys.build --grid $(if $(DATA_DIR),--data-dir "$(DATA_DIR)")
+	$(PYTHON) -m recsys.build --grid $(DATA_DIR_ARG)
 
 bench: $(STAMP)
 	$(PYTHON) bench/run.py

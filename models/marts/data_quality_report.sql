@@ -17,10 +17,13 @@ rules as (
     select * from (values
         (1, 'non_positive_quantity', 'quantity is zero or negative'),
         (2, 'non_positive_sales_value', 'sales value is zero or negative'),
-        (3, 'unknown_product', 'the product is not in the product file'),
-        (4, 'excluded_department', 'the department is in the excluded_departments seed'),
-        (5, 'duplicate_line', 'an exact copy of another line'),
-        (6, 'kept', 'clean lines in stg_transactions')
+        (3, 'missing_value', 'a number is missing (an empty cell in the file)'),
+        (4, 'date_out_of_range', 'week, day or time of day outside its range (vars max_week, max_day; time 0-2359)'),
+        (5, 'unknown_product', 'the product is not in the product file'),
+        (6, 'excluded_department', 'the department is in the excluded_departments seed'),
+        (7, 'implausible_amount', 'quantity or sales value above the vars max_quantity, max_sales_value'),
+        (8, 'duplicate_line', 'an exact copy of another line'),
+        (9, 'kept', 'clean lines in stg_transactions')
     ) as rules (rule_order, rule, description)
 
 ),

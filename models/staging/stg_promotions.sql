@@ -11,3 +11,5 @@ select
     raw_promotions.mailer_stores,
     raw_promotions.promo_stores
 from raw_promotions
+-- A calendar row outside the transactions' week range can never meet a purchase or a send week.
+where raw_promotions.week between 1 and {{ var('max_week') }}

@@ -1,8 +1,14 @@
-"""`make run`: check the raw data, then `dbt build` into a copy of the database and swap it in.
+"""`make run`: check the raw data, then `dbt build` into a new database and swap it in.
 
 The database that analysts read is replaced only when the whole build, tests included, has
 passed. A bad input file or a failing test leaves the previous database as it was, and the
 command exits non-zero with one line that names the file and the problem.
+
+One build per database at a time: a second build of the same database refuses at once (exit 3)
+while the first runs. Each run works in its own staging folder beside the database, so a run
+never touches another run's files, and the database is built from empty, so it does not grow
+from one build to the next. Export files that the build writes (into ``RECSYS_EXPORTS``) are
+staged the same way and replace the live exports folder together with the database.
 
     python -m recsys.build [--data-dir DIR] [--grid] [-- extra dbt arguments]
 """
@@ -10,28 +16,135 @@ command exits non-zero with one line that names the file and the problem.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
+
+import duckdb
 
 from recsys import sources
 
 REPO = Path(__file__).resolve().parents[2]
 
+BAD_INPUT_EXIT = 2
+LOCKED_EXIT = 3
+
+
+def _from_repo(path: str) -> Path:
+    """A path from the environment: absolute, or relative to the repo root as dbt reads it."""
+    return Path(path) if Path(path).is_absolute() else REPO / path
+
 
 def database_path() -> Path:
     """The database that profiles.yml names: RECSYS_DB, relative to the repo root, or recsys.duckdb."""
-    path = Path(os.environ.get("RECSYS_DB", "recsys.duckdb"))
-    return path if path.is_absolute() else REPO / path
+    return _from_repo(os.environ.get("RECSYS_DB", "recsys.duckdb"))
+
+
+def exports_path(database: Path) -> Path:
+    """The live exports folder: RECSYS_EXPORTS, or ``exports`` beside the database."""
+    folder = os.environ.get("RECSYS_EXPORTS")
+    return _from_repo(folder) if folder else database.parent / "exports"
 
 
 def wal(database: Path) -> Path:
     """DuckDB's write-ahead log beside ``database``."""
     return database.with_name(database.name + ".wal")
+
+
+class BuildLocked(Exception):
+    """Another build of the same database is running."""
+
+
+@contextmanager
+def database_lock(database: Path) -> Iterator[int]:
+    """Hold the build lock of ``database`` (the file ``<database>.lock``) and yield its descriptor.
+
+    flock: the kernel releases the lock when every process holding it has ended, even after a
+    SIGKILL, so a lock never outlives its build. The lock file itself stays: deleting it would
+    let two runs lock two different files of the same name.
+    """
+    database.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(database.with_name(database.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(descriptor, 32, 0).decode(errors="replace").strip() or "unknown"
+            raise BuildLocked(f"another build of {database} is running (started by pid {holder}); "
+                              "run again when it has finished") from None
+        os.ftruncate(descriptor, 0)
+        os.pwrite(descriptor, str(os.getpid()).encode(), 0)
+        yield descriptor
+    finally:
+        os.close(descriptor)
+
+
+class Staging:
+    """One run's private folders: the new database and its exports, swapped in by :meth:`publish`.
+
+    Both lie beside their live counterparts (same file system, so the swap is a rename) under
+    names unique to the run. Create it only while holding :func:`database_lock`.
+    """
+
+    def __init__(self, database: Path, exports: Path):
+        self.live_database, self.live_exports = database, exports
+        self.database_folder = Path(tempfile.mkdtemp(prefix=self._prefix("building"), dir=database.parent))
+        exports.parent.mkdir(parents=True, exist_ok=True)
+        self.exports_folder = Path(tempfile.mkdtemp(prefix=self._prefix("exports"), dir=exports.parent))
+        # the same file name as the live database: dbt-duckdb names the catalog after it
+        self.database = self.database_folder / database.name
+        self.exports = self.exports_folder / exports.name
+
+    def _prefix(self, kind: str) -> str:
+        return f".{self.live_database.name}.{kind}-"
+
+    def leftovers(self) -> list[Path]:
+        """Staging folders of earlier runs of this database that died before cleaning up.
+
+        Only valid under the lock: every live run of this database holds it, so no other run
+        owns any of these.
+        """
+        found = [*self.live_database.parent.glob(self._prefix("building") + "*"),
+                 *self.live_exports.parent.glob(self._prefix("exports") + "*")]
+        return [path for path in found if path not in (self.database_folder, self.exports_folder)]
+
+    def seed_from_live(self) -> None:
+        """Start from a compacted copy of the live database (for a build of selected models only)."""
+        if not self.live_database.exists():
+            return
+        con = duckdb.connect(str(self.database))
+        try:
+            con.execute(f"attach {sources.sql_string(self.live_database)} as live (read_only)")
+            (name,) = con.execute("select current_database()").fetchone()
+            con.execute(f'copy from database live to "{name}"')
+        finally:
+            con.close()
+
+    def publish(self) -> None:
+        """Replace the live database, and the live exports if this build wrote any."""
+        # Opening and closing folds any write-ahead log into the new file, so only the file
+        # moves; the live file's old log belongs to the old file and must not be replayed.
+        duckdb.connect(str(self.database)).close()
+        wal(self.live_database).unlink(missing_ok=True)
+        os.replace(self.database, self.live_database)
+        if self.exports.is_dir():
+            # A folder cannot replace a non-empty folder in one rename: the old one moves into
+            # this run's staging folder first and goes with it.
+            if self.live_exports.exists():
+                os.rename(self.live_exports, self.exports_folder / "previous")
+            os.rename(self.exports, self.live_exports)
+
+    def remove(self) -> None:
+        for folder in (self.database_folder, self.exports_folder):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def dbt_command(data_dir: str | None, grid: bool, extra: list[str]) -> list[str]:
@@ -55,37 +168,48 @@ def build(data_dir: str | None, grid: bool = False, extra: list[str] = ()) -> in
         sources.check(source)
     except sources.DataError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
+        return BAD_INPUT_EXIT
 
     target = database_path()
-    staging = target.with_name(target.name + ".building")
-    for leftover in (staging, wal(staging)):
-        leftover.unlink(missing_ok=True)
-    # the copy takes the write-ahead log along: it may hold changes not yet in the file
-    for source_file, copy in ((target, staging), (wal(target), wal(staging))):
-        if source_file.exists():
-            shutil.copy2(source_file, copy)
-
-    started = time.perf_counter()
-    result = subprocess.run(dbt_command(data_dir, grid, list(extra)), cwd=REPO,
-                            env={**os.environ, "RECSYS_DB": str(staging)})
-    seconds = time.perf_counter() - started
-    if result.returncode != 0:
-        # the copy's write-ahead log too: a failed dbt run can leave one beside it
-        for leftover in (staging, wal(staging)):
-            leftover.unlink(missing_ok=True)
-        kept = f"{target} is unchanged" if target.exists() else f"{target} was not created"
-        print(f"error: dbt build failed after {seconds:.1f} s (see the lines above); {kept}",
-              file=sys.stderr)
-        return result.returncode
-    # dbt closed the copy cleanly, so its log is folded in; the old log belongs to the old file
-    # and must not be replayed onto the new one
-    wal(target).unlink(missing_ok=True)
-    if wal(staging).exists():
-        os.replace(wal(staging), wal(target))
-    os.replace(staging, target)
+    try:
+        with database_lock(target) as lock:
+            staging = Staging(target, exports_path(target))
+            try:
+                for leftover in staging.leftovers():
+                    shutil.rmtree(leftover, ignore_errors=True)
+                returncode, seconds = run_dbt(staging, lock, dbt_command(data_dir, grid, list(extra)),
+                                              keep_tables=bool(extra))
+                if returncode != 0:
+                    kept = f"{target} is unchanged" if target.exists() else f"{target} was not created"
+                    print(f"error: dbt build failed after {seconds:.1f} s (see the lines above); {kept}",
+                          file=sys.stderr)
+                    return returncode
+                staging.publish()
+            finally:
+                staging.remove()
+    except BuildLocked as error:
+        print(f"error: {error}", file=sys.stderr)
+        return LOCKED_EXIT
     print(f"built {target} from {source.folder} ({source.layout}) in {seconds:.1f} s")
     return 0
+
+
+def run_dbt(staging: Staging, lock: int, command: list[str], keep_tables: bool) -> tuple[int, float]:
+    """Run dbt into the staging database; return its exit code and the seconds it took.
+
+    A full build starts from an empty database: starting from a copy would leave the old
+    tables' free space in the file, which then doubles in size. A build of selected models
+    (extra dbt arguments) needs the other tables and starts from a compacted copy.
+    """
+    started = time.perf_counter()
+    if keep_tables:
+        staging.seed_from_live()
+    # dbt inherits the lock: if this process is killed, the build it started still holds it
+    # until it ends too, so no other run cleans up the staging folder under its feet.
+    result = subprocess.run(command, cwd=REPO, pass_fds=(lock,),
+                            env={**os.environ, "RECSYS_DB": str(staging.database),
+                                 "RECSYS_EXPORTS": str(staging.exports)})
+    return result.returncode, time.perf_counter() - started
 
 
 def main(argv: list[str] | None = None) -> int:

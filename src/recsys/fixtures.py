@@ -273,8 +273,37 @@ BAD_CSV_CASES = {
         BadCase("empty_file", "retail_train.csv", "the file is empty"),
         BadCase("duplicated_header", "retail_train.csv",
                 f"line {BAD_LINE} repeats the header line"),
+        BadCase("nan_in_number", "retail_train.csv",
+                f"line {BAD_LINE}, column SALES_VALUE: 'NaN' is not a finite number"),
+        BadCase("infinity_in_number", "retail_train.csv",
+                f"line {BAD_LINE}, column RETAIL_DISC: '-inf' is not a finite number"),
+        BadCase("week_beyond_integer", "retail_train.csv",
+                f"line {BAD_LINE}, column WEEK_NO: '99999999999' is out of range"),
+        BadCase("id_beyond_integer", "retail_train.csv",
+                f"line {BAD_LINE}, column BASKET_ID: '1e30' is out of range"),
+        BadCase("not_utf8", "product.csv",
+                f"line {BAD_LINE}, column COMMODITY_DESC: not UTF-8 text"),
     )
 }
+
+# The field that each one-value defect of retail_train.csv changes, and its new value.
+_BAD_VALUES = {
+    "text_in_number": ("SALES_VALUE", "n/a"),
+    "nan_in_number": ("SALES_VALUE", "NaN"),
+    "infinity_in_number": ("RETAIL_DISC", "-inf"),
+    "week_beyond_integer": ("WEEK_NO", "99999999999"),
+    "id_beyond_integer": ("BASKET_ID", "1e30"),
+}
+
+
+def set_csv_field(path: Path, line_number: int, column: str, value: str) -> None:
+    """Set one field of one line (counted from 1) of a CSV file without quoted fields."""
+    lines = path.read_text().split("\n")
+    header = lines[0].split(",")
+    fields = lines[line_number - 1].split(",")
+    fields[header.index(column)] = value
+    lines[line_number - 1] = ",".join(fields)
+    path.write_text("\n".join(lines))
 
 
 def make_bad_csv_case(case: str, good: str | Path, folder: str | Path) -> Path:
@@ -295,12 +324,8 @@ def make_bad_csv_case(case: str, good: str | Path, folder: str | Path) -> Path:
                 from read_csv({_quoted(good / 'retail_train.csv')}, header = true, all_varchar = true)
             ) to {_quoted(transactions)} (format csv, header true)
         """)
-    elif case == "text_in_number":
-        lines = transactions.read_text().split("\n")
-        fields = lines[BAD_LINE - 1].split(",")
-        fields[CSV_TRANSACTIONS_HEADER.index("SALES_VALUE")] = "n/a"
-        lines[BAD_LINE - 1] = ",".join(fields)
-        transactions.write_text("\n".join(lines))
+    elif case in _BAD_VALUES:
+        set_csv_field(transactions, BAD_LINE, *_BAD_VALUES[case])
     elif case == "empty_file":
         transactions.write_bytes(b"")
     elif case == "duplicated_header":
@@ -308,6 +333,13 @@ def make_bad_csv_case(case: str, good: str | Path, folder: str | Path) -> Path:
         lines = transactions.read_text().split("\n")
         lines.insert(BAD_LINE - 1, lines[0])
         transactions.write_text("\n".join(lines))
+    elif case == "not_utf8":
+        # a product description saved in Latin-1, as an old spreadsheet export writes "CAFÉ"
+        products = folder / "product.csv"
+        lines = products.read_bytes().split(b"\n")
+        product_id = lines[BAD_LINE - 1].split(b",", 1)[0]
+        lines[BAD_LINE - 1] = product_id + ",1,GROCERY,National,CAFÉ AU LAIT,COFFEE,12 OZ".encode("latin-1")
+        products.write_bytes(b"\n".join(lines))
     else:
         raise ValueError(f"unknown bad case {case!r}; one of {', '.join(BAD_CSV_CASES)}")
     return folder

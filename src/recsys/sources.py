@@ -27,12 +27,19 @@ class DataError(Exception):
 
 @dataclass(frozen=True)
 class RawFile:
+    """One input file: its name and columns. A ``.csv`` file is checked line by line, any other
+    as parquet, so a table of files may mix both (e.g. one more optional CSV file)."""
+
     name: str
     numeric: tuple[str, ...]
     text: tuple[str, ...] = ()
     optional: bool = False
+    # The id columns: a line without one cannot be used, and the file is refused.
+    ids: tuple[str, ...] = ()
     # The numeric columns that may hold fractions; the others are whole numbers (ids, counts).
     fractional: tuple[str, ...] = ()
+    # The whole-number columns read as 32-bit integers; the others as 64-bit.
+    small: tuple[str, ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -46,17 +53,20 @@ CSV_FILES = {
         numeric=("household_key", "basket_id", "day", "product_id", "quantity", "sales_value",
                  "store_id", "retail_disc", "trans_time", "week_no", "coupon_disc",
                  "coupon_match_disc"),
+        ids=("household_key", "basket_id", "product_id"),
         fractional=("sales_value", "retail_disc", "coupon_disc", "coupon_match_disc"),
+        small=("day", "trans_time", "week_no"),
     ),
     "products": RawFile(
         "product.csv",
-        numeric=("product_id",),
+        numeric=("product_id",), ids=("product_id",),
         text=("manufacturer", "department", "brand", "commodity_desc", "sub_commodity_desc",
               "curr_size_of_product"),
     ),
     "promotions": RawFile(
         "causal_data.csv", numeric=("product_id", "store_id", "week_no"),
-        text=("display", "mailer"), optional=True,
+        text=("display", "mailer"), optional=True, ids=("product_id",),
+        small=("week_no",),
     ),
 }
 
@@ -79,7 +89,6 @@ PARQUET_FILES = {
 }
 
 LAYOUTS = {"csv": CSV_FILES, "parquet": PARQUET_FILES}
-READERS_ORDER = ("transactions", "products", "promotions")
 
 
 def embedded_data_dir() -> Path:
@@ -119,13 +128,13 @@ def locate(data_dir: str | None) -> DataSource:
 
 
 def check(source: DataSource, con: duckdb.DuckDBPyConnection | None = None,
-          entities: tuple[str, ...] = tuple(READERS_ORDER)) -> None:
-    """Raise :class:`DataError` on the first problem in the files of ``entities``."""
+          entities: tuple[str, ...] | None = None) -> None:
+    """Raise :class:`DataError` on the first problem in the files of ``entities`` (default: all)."""
     # No progress bar: on a large file it would bury the one-line error message in stderr.
     if con is None:
         con = duckdb.connect()
         con.execute("set enable_progress_bar = false")
-    for entity in entities:
+    for entity in entities or tuple(LAYOUTS[source.layout]):
         spec = LAYOUTS[source.layout][entity]
         path = source.path(entity)
         if not path.is_file():
@@ -134,13 +143,13 @@ def check(source: DataSource, con: duckdb.DuckDBPyConnection | None = None,
             raise DataError(f"{path}: file missing")
         if path.stat().st_size == 0:
             raise DataError(f"{path}: the file is empty")
-        if source.layout == "csv":
+        if path.suffix == ".csv":
             _check_csv(con, path, spec)
         else:
             _check_parquet(con, path, spec)
 
 
-def _sql_string(value: object) -> str:
+def sql_string(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
@@ -152,21 +161,23 @@ def _csv_header(path: Path) -> tuple[str, list[str]]:
     return line, [name.strip().strip('"').strip() for name in line.split(",")]
 
 
-def _read_csv(path: Path) -> str:
+def _read_csv(path: Path, options: str = "") -> str:
     # Every column as text: typing happens after the checks, so a bad value gets a clear message.
     # The columns come from the header, not from DuckDB's sniffer: a sniffer that fails on a
     # ragged line says only "Error when sniffing file", the reader names the line. Headers keep
     # their spelling; DuckDB matches column names case-insensitively, and the readers quote them
     # (normalize_names would rename keywords: DAY would become _day).
-    columns = ", ".join(f"{_sql_string(name)}: 'VARCHAR'" for name in _csv_header(path)[1])
-    return (f"read_csv({_sql_string(path)}, header = true, auto_detect = false, "
-            f"columns = {{{columns}}}, delim = ',', quote = '\"', escape = '\"')")
+    columns = ", ".join(f"{sql_string(name)}: 'VARCHAR'" for name in _csv_header(path)[1])
+    return (f"read_csv({sql_string(path)}, header = true, auto_detect = false, "
+            f"columns = {{{columns}}}, delim = ',', quote = '\"', escape = '\"'{options})")
 
 
 def _csv_error(path: Path, error: duckdb.Error) -> DataError:
     """DuckDB's multi-line CSV error as one line that names the file and the line."""
     text = str(error)
     line = re.search(r"CSV Error on Line: (\d+)", text)
+    if line and "Invalid unicode" in text:
+        return _encoding_error(path, line.group(1))
     fields = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
     if line and fields:
         return DataError(f"{path}: line {line.group(1)} has {fields.group(2)} fields, "
@@ -179,6 +190,23 @@ def _csv_error(path: Path, error: duckdb.Error) -> DataError:
     return DataError(f"{path}: not a readable CSV file ({text.splitlines()[0][:300]})")
 
 
+def _encoding_error(path: Path, line: str) -> DataError:
+    """The first value that is not UTF-8 text, by ``line`` and column."""
+    # DuckDB's error names the line only; its rejects table names the column too. A file in
+    # another encoding is refused rather than guessed: a wrong guess garbles the text silently.
+    con = duckdb.connect()
+    reader = _read_csv(path, ", store_rejects = true, ignore_errors = true")
+    con.execute(f"select sum(strlen(concat(columns(*)))) from {reader}").fetchall()
+    (column,) = con.execute("""
+        select column_name from reject_errors
+        where error_type = 'INVALID ENCODING' and line = ?
+        order by column_idx
+        limit 1
+    """, [int(line)]).fetchone() or ("?",)
+    return DataError(f"{path}: line {line}, column {column.upper()}: not UTF-8 text "
+                     "(save the file as UTF-8)")
+
+
 def _column(name: str) -> str:
     return '"' + name + '"'
 
@@ -186,6 +214,11 @@ def _column(name: str) -> str:
 def _number(name: str, kind: str) -> str:
     """A CSV text column as a number; a blank value is null."""
     return f"cast(nullif(trim({_column(name)}), '') as {kind})"
+
+
+def _whole_limit(name: str, spec: RawFile) -> str:
+    """The smallest magnitude that the column's integer type cannot hold, as a SQL number."""
+    return "2147483648" if name in spec.small else "9223372036854775808"
 
 
 def _check_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: RawFile) -> None:
@@ -196,29 +229,32 @@ def _check_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: RawFile) -> Non
         raise DataError(f"{path}: missing column(s) {', '.join(m.upper() for m in missing)}; "
                         f"the header is: {header_line[:200]}")
 
-    keys = [name for name in spec.numeric if name in ("household_key", "product_id", "basket_id")]
     numbers = ",\n".join(f"try_cast(trim({_column(name)}) as double) as number_{i}"
                           for i, name in enumerate(spec.numeric))
-    # Per column: what is wrong with its value, null when it is fine (a blank value is fine here;
-    # blank ids are caught below). Each value is cast once, in `parsed_lines`: the file may have
-    # millions of lines.
+    # Per column: what is wrong with its value, null when it is fine (a blank value is fine here:
+    # staging drops the line and counts it; blank ids are caught below). Each value is cast
+    # once, in `parsed_lines`: the file may have millions of lines.
     problems = ",\n".join(
         f"case when nullif(trim({_column(name)}), '') is null then null "
-        f"when number_{i} is null or not isfinite(number_{i}) then 'is not a number' "
+        f"when number_{i} is null then 'is not a number' "
+        f"when not isfinite(number_{i}) then 'is not a finite number' "
         + ("" if name in spec.fractional else
-           f"when number_{i} <> floor(number_{i}) then 'is not a whole number' ")
+           f"when number_{i} <> floor(number_{i}) then 'is not a whole number' "
+           f"when abs(number_{i}) >= {_whole_limit(name, spec)} then 'is out of range' ")
         + f"end as problem_{i}"
         for i, name in enumerate(spec.numeric))
     first_problem = "coalesce(" + ", ".join(f"problem_{i}" for i in range(len(spec.numeric))) + ")"
-    bad_column = " ".join(f"when problem_{i} is not null then {_sql_string(name)}"
+    bad_column = " ".join(f"when problem_{i} is not null then {sql_string(name)}"
                           for i, name in enumerate(spec.numeric))
     bad_value = " ".join(f"when problem_{i} is not null then {_column(name)}"
                          for i, name in enumerate(spec.numeric))
-    blank_id = " or ".join(f"nullif(trim({_column(name)}), '') is null" for name in keys) or "false"
+    blank_id = " or ".join(f"nullif(trim({_column(name)}), '') is null" for name in spec.ids) or "false"
+    # DuckDB checks a column's encoding only when the query reads it: read every text column.
+    text_bytes = " + ".join(f"coalesce(strlen({_column(name)}), 0)" for name in spec.text) or "0"
     try:
         # row_number() over () numbers the rows in file order (the streaming window keeps the
         # scan's order); +1 for the header line.
-        rows, header_at, bad_at, bad, blank_at = con.execute(f"""
+        rows, header_at, bad_at, bad, blank_at, _ = con.execute(f"""
             with lines as (
 
                 select *, row_number() over () + 1 as line_number from {_read_csv(path)}
@@ -229,7 +265,7 @@ def _check_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: RawFile) -> Non
 
                 select
                     *,
-                    lower(trim({_column(spec.numeric[0])})) = {_sql_string(spec.numeric[0])}
+                    lower(trim({_column(spec.numeric[0])})) = {sql_string(spec.numeric[0])}
                         as repeats_header,
                     {numbers}
                 from lines
@@ -262,7 +298,8 @@ def _check_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: RawFile) -> Non
                     [case {bad_column} end, case {bad_value} end, {first_problem}],
                     line_number
                 ) filter (where has_bad_value),
-                min(line_number) filter (where not repeats_header and ({blank_id}))
+                min(line_number) filter (where not repeats_header and ({blank_id})),
+                sum({text_bytes})
             from flagged_lines
         """).fetchall()[0]
     except duckdb.Error as error:
@@ -280,8 +317,8 @@ def _check_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: RawFile) -> Non
 
 def _check_parquet(con: duckdb.DuckDBPyConnection, path: Path, spec: RawFile) -> None:
     try:
-        described = con.execute(f"describe select * from read_parquet({_sql_string(path)})").fetchall()
-        rows = con.execute(f"select count(*) from read_parquet({_sql_string(path)})").fetchall()[0][0]
+        described = con.execute(f"describe select * from read_parquet({sql_string(path)})").fetchall()
+        rows = con.execute(f"select count(*) from read_parquet({sql_string(path)})").fetchall()[0][0]
     except duckdb.Error as error:
         raise DataError(f"{path}: not a readable parquet file ({str(error).splitlines()[0]})") from None
     types = {name.lower(): kind for name, kind, *_ in described}
@@ -332,7 +369,7 @@ def transactions_sql(source: DataSource) -> str:
             cast(retail_disc as double) as retail_disc,
             cast(coupon_disc as double) as coupon_disc,
             cast(coupon_match_disc as double) as coupon_match_disc
-        from read_parquet({_sql_string(source.path("transactions"))})
+        from read_parquet({sql_string(source.path("transactions"))})
     """
 
 
@@ -347,7 +384,7 @@ def products_sql(source: DataSource) -> str:
         item_id = _number("product_id", "bigint")
     else:
         columns = ("manufacturer_id", "product_category", "product_type", "package_size")
-        reader = f"read_parquet({_sql_string(source.path('products'))})"
+        reader = f"read_parquet({sql_string(source.path('products'))})"
         item_id = "cast(product_id as bigint)"
     manufacturer, category, product_type, size = columns
     return f"""
@@ -377,7 +414,7 @@ def promotions_sql(source: DataSource) -> str:
         reader, display, mailer = _read_csv(source.path("promotions")), "display", "mailer"
         item_id, week = _number("product_id", "bigint"), _number("week_no", "integer")
     else:
-        reader = f"read_parquet({_sql_string(source.path('promotions'))})"
+        reader = f"read_parquet({sql_string(source.path('promotions'))})"
         display, mailer = "display_location", "mailer_location"
         item_id, week = "cast(product_id as bigint)", "cast(week as integer)"
     on_display = f"coalesce({_text(display)}, '0') <> '0'"
@@ -401,7 +438,9 @@ READERS = {"transactions": transactions_sql, "products": products_sql, "promotio
 
 
 def read(entity: str, data_dir: str | None, con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:
-    """The checked raw ``entity`` as a DuckDB relation in the staging vocabulary."""
-    source = locate(data_dir)
-    check(source, con, entities=(entity,))
-    return con.sql(READERS[entity](source))
+    """The raw ``entity`` as a DuckDB relation in the staging vocabulary.
+
+    The files were checked before: by ``make run`` first, and inside dbt by the on-run-start
+    hook (recsys.dbt_plugin), before any model runs.
+    """
+    return con.sql(READERS[entity](locate(data_dir)))

@@ -8,9 +8,15 @@ earlier database readable with the same tables and row counts.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from recsys.fixtures import BAD_CSV_CASES, make_bad_csv_case
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +32,8 @@ def built(new_workspace, csv_sample_dir):
 
 def assert_database_intact(workspace, counts: dict[str, int]) -> None:
     assert workspace.table_counts() == counts
-    leftovers = sorted(path.name for path in workspace.root.glob("*.building*"))
-    assert leftovers == [], "the build left its working copy behind"
+    leftovers = sorted(path.name for path in workspace.root.glob(f".{workspace.database.name}.*-*"))
+    assert leftovers == [], "the build left its staging folder behind"
 
 
 @pytest.mark.parametrize("case", list(BAD_CSV_CASES))
@@ -51,22 +57,30 @@ def test_bad_input_fails_with_one_clear_line(case, built, csv_sample_dir, tmp_pa
     assert_database_intact(workspace, counts)
 
 
-def test_plain_dbt_build_on_bad_input_fails_and_keeps_tables(built, csv_sample_dir, tmp_path):
-    """The documented `dbt build --vars` form, without the wrapper, on a bad value: dbt must
-    fail with the same message, and tables that dbt could not rebuild keep their old rows."""
+def test_plain_dbt_build_on_bad_input_stops_before_any_model(built, csv_sample_dir, tmp_path):
+    """The documented `dbt build --vars` form, without the wrapper: the first error line names
+    the file and the problem, there is no traceback, and no model ran, so every table keeps
+    what the good build wrote. The bad folder also lacks products: had raw_products run, the
+    product tables would have changed."""
     workspace, counts = built
     expected = BAD_CSV_CASES["text_in_number"]
     data_dir = make_bad_csv_case("text_in_number", csv_sample_dir, tmp_path / "data")
+    products = (data_dir / "product.csv").read_text().split("\n")
+    (data_dir / "product.csv").write_text("\n".join(products[:-100]))
 
-    run = workspace.dbt("build", "--vars", f"{{data_dir: '{data_dir}'}}")
+    # one stream, as on a terminal, so that the order of the lines is the order a user sees
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), "build", "--vars", f"{{data_dir: '{data_dir}'}}"],
+        cwd=REPO, env=workspace.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        timeout=1800)
 
-    assert run.returncode != 0, run.describe()
-    output = run.stdout + run.stderr
-    assert expected.file in output
-    assert expected.problem in output
-    assert "raw_transactions" in output
-    # dbt rebuilds what does not depend on the transactions (seeds, products) from the same
-    # sample, so every table still holds what the good build wrote
+    assert result.returncode != 0, result.stdout[-3000:]
+    assert "Traceback" not in result.stdout, result.stdout
+    errors = [line for line in result.stdout.splitlines() if "error" in line.lower()]
+    assert errors, result.stdout[-3000:]
+    assert errors[0].startswith("error: "), errors
+    assert expected.file in errors[0] and expected.problem in errors[0], errors[0]
+    assert " OK created " not in result.stdout and " PASS " not in result.stdout, result.stdout[-3000:]
     assert workspace.table_counts() == counts
 
 

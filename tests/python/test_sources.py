@@ -15,22 +15,16 @@ def check_folder(data_dir) -> None:
     sources.check(sources.locate(str(data_dir)))
 
 
+def copy_of(sample_dir, tmp_path):
+    """A copy of a sample folder, to break."""
+    return shutil.copytree(sample_dir, tmp_path / "data")
+
+
 def rewrite_line(path, line_number: int, change) -> None:
     """Replace one line of a text file with change(line); line_number counts from 1."""
     lines = path.read_text().split("\n")
     lines[line_number - 1] = change(lines[line_number - 1])
     path.write_text("\n".join(lines))
-
-
-def set_field(path, line_number: int, column: str, value: str) -> None:
-    index = fixtures.CSV_TRANSACTIONS_HEADER.index(column)
-
-    def change(line: str) -> str:
-        fields = line.split(",")
-        fields[index] = value
-        return ",".join(fields)
-
-    rewrite_line(path, line_number, change)
 
 
 # --- the sample itself ---------------------------------------------------------------------
@@ -144,25 +138,22 @@ def test_header_without_rows(csv_sample_dir, tmp_path):
 
 
 def test_fraction_in_a_whole_number_column(csv_sample_dir, tmp_path):
-    folder = tmp_path / "data"
-    shutil.copytree(csv_sample_dir, folder)
-    set_field(folder / "retail_train.csv", 40, "QUANTITY", "1.5")
+    folder = copy_of(csv_sample_dir, tmp_path)
+    fixtures.set_csv_field(folder / "retail_train.csv", 40, "QUANTITY", "1.5")
     with pytest.raises(sources.DataError,
                        match=r"retail_train\.csv: line 40, column QUANTITY: '1.5' is not a whole number"):
         check_folder(folder)
 
 
 def test_blank_id(csv_sample_dir, tmp_path):
-    folder = tmp_path / "data"
-    shutil.copytree(csv_sample_dir, folder)
-    set_field(folder / "retail_train.csv", 77, "PRODUCT_ID", "")
+    folder = copy_of(csv_sample_dir, tmp_path)
+    fixtures.set_csv_field(folder / "retail_train.csv", 77, "PRODUCT_ID", "")
     with pytest.raises(sources.DataError, match=r"retail_train\.csv: line 77 has an empty id"):
         check_folder(folder)
 
 
 def test_bad_value_in_product_file(csv_sample_dir, tmp_path):
-    folder = tmp_path / "data"
-    shutil.copytree(csv_sample_dir, folder)
+    folder = copy_of(csv_sample_dir, tmp_path)
     rewrite_line(folder / "product.csv", 12, lambda line: "abc," + line.split(",", 1)[1])
     with pytest.raises(sources.DataError,
                        match=r"product\.csv: line 12, column PRODUCT_ID: 'abc' is not a number"):
@@ -172,8 +163,7 @@ def test_bad_value_in_product_file(csv_sample_dir, tmp_path):
 @pytest.mark.parametrize("line_number", [12, 5001])
 def test_line_with_a_field_too_few(csv_sample_dir, tmp_path, line_number):
     # early lines fall in DuckDB's sniffing sample, later ones do not: both must name the line
-    folder = tmp_path / "data"
-    shutil.copytree(csv_sample_dir, folder)
+    folder = copy_of(csv_sample_dir, tmp_path)
     rewrite_line(folder / "product.csv", line_number, lambda line: line.split(",", 1)[1])
     with pytest.raises(sources.DataError,
                        match=rf"product\.csv: line {line_number} has 6 fields, the header has 7$"):
@@ -181,8 +171,7 @@ def test_line_with_a_field_too_few(csv_sample_dir, tmp_path, line_number):
 
 
 def test_unterminated_quote(csv_sample_dir, tmp_path):
-    folder = tmp_path / "data"
-    shutil.copytree(csv_sample_dir, folder)
+    folder = copy_of(csv_sample_dir, tmp_path)
     rewrite_line(folder / "retail_train.csv", 2000, lambda line: line + ',"oops')
     with pytest.raises(sources.DataError,
                        match=r"retail_train\.csv: line 2000 cannot be read \(.*unterminated quote"):
@@ -190,16 +179,14 @@ def test_unterminated_quote(csv_sample_dir, tmp_path):
 
 
 def test_missing_column_in_causal_data(csv_sample_dir, tmp_path):
-    folder = tmp_path / "data"
-    shutil.copytree(csv_sample_dir, folder)
+    folder = copy_of(csv_sample_dir, tmp_path)
     rewrite_line(folder / "causal_data.csv", 1, lambda line: line.replace("mailer", "mail"))
     with pytest.raises(sources.DataError, match=r"causal_data\.csv: missing column\(s\) MAILER"):
         check_folder(folder)
 
 
 def test_parquet_missing_column(parquet_sample_dir, tmp_path):
-    folder = tmp_path / "data"
-    shutil.copytree(parquet_sample_dir, folder)
+    folder = copy_of(parquet_sample_dir, tmp_path)
     con = duckdb.connect()
     con.execute(f"""
         copy (select * exclude (quantity) from read_parquet('{parquet_sample_dir / 'transactions.parquet'}'))
@@ -210,8 +197,7 @@ def test_parquet_missing_column(parquet_sample_dir, tmp_path):
 
 
 def test_parquet_text_in_numeric_column(parquet_sample_dir, tmp_path):
-    folder = tmp_path / "data"
-    shutil.copytree(parquet_sample_dir, folder)
+    folder = copy_of(parquet_sample_dir, tmp_path)
     con = duckdb.connect()
     con.execute(f"""
         copy (select * replace (cast(product_id as varchar) as product_id)
@@ -223,8 +209,7 @@ def test_parquet_text_in_numeric_column(parquet_sample_dir, tmp_path):
 
 
 def test_not_a_parquet_file(parquet_sample_dir, tmp_path):
-    folder = tmp_path / "data"
-    shutil.copytree(parquet_sample_dir, folder)
+    folder = copy_of(parquet_sample_dir, tmp_path)
     (folder / "promotions.parquet").write_text("PRODUCT_ID,STORE_ID\n1,2\n")
     with pytest.raises(sources.DataError, match=r"promotions\.parquet: not a readable parquet file"):
         check_folder(folder)
@@ -233,8 +218,7 @@ def test_not_a_parquet_file(parquet_sample_dir, tmp_path):
 # --- headers are matched case-insensitively ------------------------------------------------
 
 def test_header_case_and_byte_order_mark_do_not_matter(csv_sample_dir, tmp_path):
-    folder = tmp_path / "data"
-    shutil.copytree(csv_sample_dir, folder)
+    folder = copy_of(csv_sample_dir, tmp_path)
     # lower-case header as pandas' to_csv of the course notebook writes it, and a BOM as a
     # spreadsheet does; a mixed-case one in the product file
     rewrite_line(folder / "retail_train.csv", 1, lambda line: "\ufeff" + line.lower())
@@ -260,3 +244,40 @@ def test_csv_reader_types_and_signs(csv_sample_dir, parquet_sample_dir):
     negative_zero = con.sql(
         "select count(*) from from_csv where cast(retail_disc as varchar) = '-0.0'").fetchall()
     assert negative_zero == [(0,)]
+
+
+# --- dirty values: refused files and dropped lines (README, Bad input) -----------------------
+
+def test_blank_number_passes_the_check_and_reads_as_null(csv_sample_dir, tmp_path):
+    # a dirty line, not a broken file: staging drops it under missing_value
+    folder = copy_of(csv_sample_dir, tmp_path)
+    fixtures.set_csv_field(folder / "retail_train.csv", 50, "SALES_VALUE", "")
+    fixtures.set_csv_field(folder / "retail_train.csv", 60, "WEEK_NO", " ")
+    check_folder(folder)
+    con = duckdb.connect()
+    nulls = con.execute(f"""
+        select count(*) filter (where sales_value is null), count(*) filter (where week is null)
+        from ({sources.transactions_sql(sources.locate(str(folder)))})
+    """).fetchone()
+    assert nulls == (1, 1)
+
+
+def test_not_utf8_in_a_number_column_names_that_column(csv_sample_dir, tmp_path):
+    folder = copy_of(csv_sample_dir, tmp_path)
+    fixtures.set_csv_field(folder / "retail_train.csv", 500, "STORE_ID", "STORE_PLACEHOLDER")
+    path = folder / "retail_train.csv"
+    path.write_bytes(path.read_bytes().replace(b"STORE_PLACEHOLDER", "3É".encode("latin-1")))
+    with pytest.raises(sources.DataError,
+                       match=r"retail_train\.csv: line 500, column STORE_ID: not UTF-8 text"):
+        check_folder(folder)
+
+
+def test_small_whole_numbers_are_checked_against_32_bits(csv_sample_dir, tmp_path):
+    # DAY is read as a 32-bit integer, BASKET_ID as 64-bit: the same value is fine in one only
+    folder = copy_of(csv_sample_dir, tmp_path)
+    fixtures.set_csv_field(folder / "retail_train.csv", 90, "BASKET_ID", "2147483648")
+    check_folder(folder)
+    fixtures.set_csv_field(folder / "retail_train.csv", 90, "DAY", "2147483648")
+    with pytest.raises(sources.DataError,
+                       match=r"retail_train\.csv: line 90, column DAY: '2147483648' is out of range"):
+        check_folder(folder)

@@ -1,0 +1,222 @@
+"""`make run` (recsys.build): one build per database, private staging, exports swapped with the
+database, a file that does not grow, safe paths, and a killed build that harms nothing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from recsys import build
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def staging_folders(workspace) -> list[str]:
+    """The staging folders of builds of the workspace's database, live or left behind."""
+    return sorted(path.name for path in workspace.root.glob(f".{workspace.database.name}.*-*"))
+
+
+def start_build(workspace, data_dir) -> subprocess.Popen:
+    """`python -m recsys.build` in the background, in its own process group."""
+    return subprocess.Popen([sys.executable, "-m", "recsys.build", "--data-dir", str(data_dir)],
+                            cwd=REPO, env=workspace.env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def wait_for(condition, what: str, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def fewer_products(csv_sample_dir, folder: Path, drop: int = 500) -> Path:
+    """The sample with its last ``drop`` products left out: a build from it is recognisable."""
+    shutil.copytree(csv_sample_dir, folder)
+    lines = (folder / "product.csv").read_text().rstrip("\n").split("\n")
+    (folder / "product.csv").write_text("\n".join(lines[:-drop]) + "\n")
+    return folder
+
+
+def product_count(data_dir: Path) -> int:
+    return len((data_dir / "product.csv").read_text().rstrip("\n").split("\n")) - 1
+
+
+# --- the lock ---------------------------------------------------------------------------------
+
+def test_second_build_of_the_same_database_refuses_at_once(workspace, csv_sample_dir):
+    workspace.database.write_bytes(b"the previous database")
+    with build.database_lock(workspace.database):
+        started = time.monotonic()
+        run = workspace.build(csv_sample_dir)
+        seconds = time.monotonic() - started
+    assert run.returncode == build.LOCKED_EXIT, run.describe()
+    assert run.stderr.strip().splitlines() == [
+        f"error: another build of {workspace.database} is running (started by pid {os.getpid()}); "
+        "run again when it has finished"], run.stderr
+    assert "Running with dbt" not in run.stdout
+    assert seconds < 60, "it refused at once, not after waiting"
+    assert workspace.database.read_bytes() == b"the previous database"
+    assert staging_folders(workspace) == []
+
+
+def test_lock_is_free_again_when_its_holder_ends(workspace):
+    with build.database_lock(workspace.database):
+        with pytest.raises(build.BuildLocked):
+            with build.database_lock(workspace.database):
+                pass
+    with build.database_lock(workspace.database):
+        pass
+
+
+# --- staging and the exports folder, with dbt replaced by a fake ------------------------------
+
+class FakeDbt:
+    """Stands in for the dbt subprocess: writes a database and, optionally, export files."""
+
+    def __init__(self, returncode: int, exports: dict[str, str] | None):
+        self.returncode, self.exports, self.env = returncode, exports, None
+
+    def __call__(self, command, cwd, pass_fds, env):
+        self.env = env
+        con = duckdb.connect(env["RECSYS_DB"])
+        con.execute("create table built_by as select 'the new build' as build")
+        con.close()
+        if self.exports is not None:
+            folder = Path(env["RECSYS_EXPORTS"])
+            folder.mkdir(parents=True)
+            for name, text in self.exports.items():
+                (folder / name).write_text(text)
+        return subprocess.CompletedProcess(command, self.returncode)
+
+
+@pytest.fixture
+def live(tmp_path, monkeypatch, csv_sample_dir):
+    """A folder with a live database and a live exports folder; RECSYS_DB points at it."""
+    database = tmp_path / "recsys.duckdb"
+    con = duckdb.connect(str(database))
+    con.execute("create table built_by as select 'the old build' as build")
+    con.close()
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "old_send.csv").write_text("old")
+    monkeypatch.setenv("RECSYS_DB", str(database))
+    monkeypatch.delenv("RECSYS_EXPORTS", raising=False)
+    return database, exports
+
+
+def run_fake_build(monkeypatch, csv_sample_dir, fake: FakeDbt) -> int:
+    monkeypatch.setattr(build.subprocess, "run", fake)
+    return build.build(str(csv_sample_dir))
+
+
+def built_by(database: Path) -> str:
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        return con.execute("select build from built_by").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_successful_build_replaces_database_and_exports_together(live, monkeypatch, csv_sample_dir):
+    database, exports = live
+    fake = FakeDbt(0, {"send_1.csv": "new", "send_1.parquet": "new"})
+    assert run_fake_build(monkeypatch, csv_sample_dir, fake) == 0
+    # during the build both pointed into the run's own staging folders, not at the live ones
+    assert Path(fake.env["RECSYS_DB"]).parent.name.startswith(".recsys.duckdb.building-")
+    assert Path(fake.env["RECSYS_EXPORTS"]).parent.name.startswith(".recsys.duckdb.exports-")
+    assert built_by(database) == "the new build"
+    # replaced, not merged: the old export is gone
+    assert sorted(path.name for path in exports.iterdir()) == ["send_1.csv", "send_1.parquet"]
+    assert [path.name for path in database.parent.glob(".recsys.duckdb.*-*")] == []
+
+
+def test_failed_build_leaves_database_and_exports_untouched(live, monkeypatch, csv_sample_dir):
+    database, exports = live
+    assert run_fake_build(monkeypatch, csv_sample_dir, FakeDbt(1, {"send_1.csv": "new"})) == 1
+    assert built_by(database) == "the old build"
+    assert sorted(path.name for path in exports.iterdir()) == ["old_send.csv"]
+    assert [path.name for path in database.parent.glob(".recsys.duckdb.*-*")] == []
+
+
+def test_build_without_exports_leaves_the_exports_folder_alone(live, monkeypatch, csv_sample_dir):
+    database, exports = live
+    assert run_fake_build(monkeypatch, csv_sample_dir, FakeDbt(0, None)) == 0
+    assert built_by(database) == "the new build"
+    assert sorted(path.name for path in exports.iterdir()) == ["old_send.csv"]
+
+
+def test_recsys_exports_names_the_live_folder(live, monkeypatch, csv_sample_dir, tmp_path):
+    database, _ = live
+    elsewhere = tmp_path / "elsewhere" / "mail"
+    monkeypatch.setenv("RECSYS_EXPORTS", str(elsewhere))
+    assert run_fake_build(monkeypatch, csv_sample_dir, FakeDbt(0, {"send_1.csv": "new"})) == 0
+    assert [path.name for path in elsewhere.iterdir()] == ["send_1.csv"]
+    assert [path.name for path in elsewhere.parent.iterdir()] == ["mail"]
+
+
+# --- real builds ------------------------------------------------------------------------------
+
+def test_two_builds_at_once(workspace, csv_sample_dir, tmp_path):
+    """Two builds of one database from two folders: one builds, the other refuses at once; the
+    database is entirely the successful run's."""
+    folders = [csv_sample_dir, fewer_products(csv_sample_dir, tmp_path / "fewer")]
+    runs = [start_build(workspace, folder) for folder in folders]
+    outputs = [run.communicate(timeout=1800) for run in runs]
+    codes = [run.returncode for run in runs]
+    assert 0 in codes, outputs
+    for code, (_, stderr) in zip(codes, outputs):
+        if code != 0:
+            assert code == build.LOCKED_EXIT, stderr
+            assert stderr.strip().splitlines()[-1].startswith(
+                f"error: another build of {workspace.database} is running"), stderr
+    winner = folders[codes.index(0)]
+    counts = workspace.table_counts()
+    assert counts["stg_products"] == product_count(winner), (counts, winner)
+    assert counts["email_recommendations"] > 0
+    assert staging_folders(workspace) == []
+
+
+def test_killed_build_harms_nothing_and_the_next_build_cleans_up(workspace, csv_sample_dir):
+    first = workspace.build(csv_sample_dir)
+    assert first.returncode == 0, first.describe()
+    counts = workspace.table_counts()
+
+    killed = start_build(workspace, csv_sample_dir)
+    # kill it once dbt is writing the new database (as a closed terminal or the OOM killer would)
+    wait_for(lambda: list(workspace.root.glob(f".{workspace.database.name}.building-*/*.duckdb")),
+             "the build to start writing")
+    os.killpg(killed.pid, signal.SIGKILL)
+    killed.wait(timeout=60)
+    assert killed.returncode == -signal.SIGKILL
+    assert workspace.table_counts() == counts
+    assert staging_folders(workspace) != [], "the kill happened after the build had started"
+
+    again = workspace.build(csv_sample_dir)
+    assert again.returncode == 0, again.describe()
+    assert workspace.table_counts() == counts
+    assert staging_folders(workspace) == [], "the next build removed what the killed one left"
+
+
+def test_make_run_takes_any_path_and_rebuilds_do_not_grow(workspace, csv_sample_dir, tmp_path):
+    """Three `make run` in a row from a folder whose name has a quote, a double quote, a
+    backtick, a $ and spaces: each builds from exactly that folder, and the file keeps its size."""
+    data_dir = tmp_path / "it's a \"dir\" `echo pwned` $HOME $(x)"
+    shutil.copytree(csv_sample_dir, data_dir)
+    sizes = []
+    for _ in range(3):
+        result = subprocess.run(["make", "--no-print-directory", "-s", "run", f"DATA_DIR={data_dir}"],
+                                cwd=REPO, env=workspace.env, capture_output=True, text=True,
+                                timeout=1800)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        assert f"built {workspace.database} from {data_dir} (csv)" in result.stdout, result.stdout[-2000:]
+        sizes.append(workspace.database.stat().st_size)
+    assert all(0.9 * sizes[0] <= size <= 1.1 * sizes[0] for size in sizes), sizes
