@@ -3,14 +3,20 @@
 VENV   := .venv
 PYTHON := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# Debian's Chromium for the report's browser test (playwright cannot download its own here)
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test grid bench docs clean
+.PHONY: run test report grid bench docs clean
 
 run: $(STAMP)
 	$(PYTHON) -m recsys.build $(if $(DATA_DIR),--data-dir "$(DATA_DIR)")
 
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	$(PYTHON) -m pytest
+
+# report.html beside the database (make run writes it too, after a successful build)
+report: $(STAMP)
+	$(PYTHON) -m recsys.report
 
 grid: $(STAMP)
 	$(PYTHON) -m recsys.build --grid $(if $(DATA_DIR),--data-dir "$(DATA_DIR)")
@@ -26,6 +32,9 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
+
+$(CHROMIUM):
+	$$([ "$$(id -u)" = 0 ] || echo sudo) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium'
 
 clean:
 	rm -rf $(VENV) target logs

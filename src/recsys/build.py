@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from recsys import sources
+from recsys import report, sources
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -85,7 +85,7 @@ def build(data_dir: str | None, grid: bool = False, extra: list[str] = ()) -> in
         os.replace(wal(staging), wal(target))
     os.replace(staging, target)
     print(f"built {target} from {source.folder} ({source.layout}) in {seconds:.1f} s")
-    return 0
+    return report.main(["--database", str(target)])
 
 
 def main(argv: list[str] | None = None) -> int:
