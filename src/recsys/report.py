@@ -89,12 +89,23 @@ def cell(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def plain_table(df: pd.DataFrame, max_rows: int = MAX_TABLE_ROWS) -> str:
-    """``df`` as an HTML table (values escaped), cut to ``max_rows`` with a note saying so."""
+def plain_table(df: pd.DataFrame, max_rows: int = MAX_TABLE_ROWS, total: int | None = None) -> str:
+    """``df`` as an HTML table (values escaped), cut to ``max_rows`` with a note saying so.
+
+    ``total``: the rows of the whole table when ``df`` holds only its first rows.
+    """
+    total = len(df) if total is None else total
     shown = df.head(max_rows).astype(object).map(cell)
-    note = (f"<p class=note>First {max_rows} of {len(df):,} rows.</p>"
-            if len(df) > max_rows else "")
+    note = (f"<p class=note>First {len(shown)} of {total:,} rows.</p>"
+            if total > len(shown) else "")
     return shown.to_html(index=False, border=0, classes="data", escape=True) + note
+
+
+def table_head(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """The first rows of ``table`` as a plain table: a send list may hold millions."""
+    (total,) = con.execute(f'select count(*) from "{table}"').fetchone()
+    return plain_table(frame(con, f'select * from "{table}" limit {MAX_TABLE_ROWS}'),
+                       total=total)
 
 
 def paragraph(text: str) -> str:
@@ -310,7 +321,7 @@ def sections_html(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     charted = {table for entry in SECTIONS for table in entry.tables}
     for table in EXTRA_TABLES:
         if table in present and table not in charted:
-            parts.append((table, plain_table(frame(con, f'select * from "{table}"'))))
+            parts.append((table, table_head(con, table)))
     return parts
 
 

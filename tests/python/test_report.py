@@ -145,6 +145,14 @@ def test_a_long_table_is_cut_with_a_note():
     assert "None" not in table and "nan" not in table
 
 
+def test_a_long_extra_table_shows_its_first_rows_and_its_size(tmp_path):
+    tables = dict(TABLES, send_plan="select range as send_id from range(120)")
+    page = report.write(make_database(tmp_path / "long.duckdb", tables)).read_text()
+    send_plan = page.split("<h2>send_plan</h2>")[1]
+    assert send_plan.count("<tr") == 1 + report.MAX_TABLE_ROWS
+    assert f"First {report.MAX_TABLE_ROWS} of 120 rows." in send_plan
+
+
 def test_three_example_emails_in_position_order(database):
     page = report.write(database).read_text()
     assert re.findall(r'class="email" data-user="(\d+)"', page) == ["1", "2", "3"]
