@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -360,7 +361,10 @@ def write(database: Path, output: Path | None = None) -> Path:
         page = render(con, database)
     finally:
         con.close()
-    output.write_text(page, encoding="utf-8")
+    # written beside and renamed: a reader never opens half a report
+    partial = output.with_name(output.name + ".partial")
+    partial.write_text(page, encoding="utf-8")
+    os.replace(partial, output)
     return output
 
 

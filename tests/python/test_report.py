@@ -101,6 +101,8 @@ def test_funnel_stages_count_the_lines_left_after_each_rule():
 def test_report_is_written_beside_the_database_and_inlines_plotly(database):
     output = report.write(database)
     assert output == database.with_name("report.html")
+    assert sorted(path.name for path in database.parent.iterdir()) == ["recsys.duckdb",
+                                                                       "report.html"]
     page = output.read_text()
     # plotly.js is in the page, once, and no script or stylesheet comes from elsewhere
     assert page.count(report.get_plotlyjs()[:200]) == 1
