@@ -3,8 +3,10 @@
 VENV   := .venv
 PYTHON := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# Debian's Chromium for the report's browser test (playwright cannot download its own here)
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test grid bench docs clean
+.PHONY: run test report grid bench docs clean
 
 # DATA_DIR reaches Python as one argument, whatever it holds (spaces, quotes, $, backticks):
 # $(value) takes it as typed, without make expanding $ in it, single quotes keep the shell out,
@@ -16,8 +18,12 @@ DATA_DIR_ARG = $(if $(value DATA_DIR),--data-dir $(call shell_quote,$(value DATA
 run: $(STAMP)
 	$(PYTHON) -m recsys.build $(DATA_DIR_ARG)
 
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	$(PYTHON) -m pytest
+
+# report.html beside the database (make run writes it too, after a successful build)
+report: $(STAMP)
+	$(PYTHON) -m recsys.report
 
 grid: $(STAMP)
 	$(PYTHON) -m recsys.build --grid $(DATA_DIR_ARG)
@@ -33,6 +39,9 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
+
+$(CHROMIUM):
+	$$([ "$$(id -u)" = 0 ] || echo sudo) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium'
 
 clean:
 	rm -rf $(VENV) target logs

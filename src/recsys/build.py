@@ -30,7 +30,7 @@ from typing import Iterator
 
 import duckdb
 
-from recsys import sources
+from recsys import report, sources
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -187,11 +187,12 @@ def build(data_dir: str | None, grid: bool = False, extra: list[str] = ()) -> in
                 staging.publish()
             finally:
                 staging.remove()
+            print(f"built {target} from {source.folder} ({source.layout}) in {seconds:.1f} s")
+            # under the lock, so that the report describes the database it was written beside
+            return report.main(["--database", str(target)])
     except BuildLocked as error:
         print(f"error: {error}", file=sys.stderr)
         return LOCKED_EXIT
-    print(f"built {target} from {source.folder} ({source.layout}) in {seconds:.1f} s")
-    return 0
 
 
 def run_dbt(staging: Staging, lock: int, command: list[str], keep_tables: bool) -> tuple[int, float]:

@@ -1,0 +1,68 @@
+"""The report of the embedded build, opened in Debian's headless Chromium with the network off.
+
+The report is the one `python -m recsys.build` wrote beside the database of the session's
+embedded build (test_embedded_build.py); no second build. Chromium must be installed
+(`make test` installs it): without it these tests fail, they do not skip.
+"""
+
+from __future__ import annotations
+
+import re
+
+import plotly.graph_objects as go
+import pytest
+
+from recsys import browser, report
+from test_embedded_build import embedded_build
+from test_report import make_database
+
+
+@pytest.fixture(scope="module")
+def report_html(new_workspace):
+    workspace, run = embedded_build(new_workspace)
+    assert run.returncode == 0, run.describe()
+    path = workspace.database.with_name("report.html")
+    assert f"wrote {path}" in run.stdout, run.stdout[-2000:]
+    return path
+
+
+def test_report_renders_offline_with_marks_in_every_chart(report_html):
+    charts = re.findall(r'data-chart="([^"]+)"', report_html.read_text())
+    assert len(charts) >= 6, charts
+    with browser.open_page(report_html) as (page, log):
+        marks = browser.chart_marks(page)
+        emails = page.locator(".email").count()
+        screenshot = report_html.with_name("report.png")
+        page.screenshot(path=str(screenshot), full_page=True)
+    assert log.console_errors == [], log.console_errors
+    assert log.requests == [], f"the report asked the network for {log.requests}"
+    assert sorted(marks) == sorted(charts), marks
+    assert all(count > 0 for count in marks.values()), marks
+    assert emails == report.EXAMPLE_EMAILS
+    assert screenshot.stat().st_size > 50_000, screenshot
+
+
+def test_every_chart_of_the_hand_made_database_renders(tmp_path):
+    """test_report.py's database has every table a section charts (als_grid, two folds), which
+    the embedded build does not."""
+    report_html = report.write(make_database(tmp_path / "recsys.duckdb"))
+    with browser.open_page(report_html) as (page, log):
+        marks = browser.chart_marks(page)
+    assert log.console_errors == [] and log.requests == [], log
+    assert len(marks) == 7 and all(count > 0 for count in marks.values()), marks
+
+
+def test_the_checks_catch_an_empty_chart_and_a_network_request(tmp_path):
+    """The control: a page with an empty figure and a script from the web must fail the checks
+    above, or they prove nothing."""
+    page_file = tmp_path / "broken.html"
+    page_file.write_text(
+        f"<html><head><script>{report.get_plotlyjs()}</script>"
+        '<script src="https://cdn.example.invalid/lib.js"></script></head><body>'
+        f'{report.chart(go.Figure(go.Scatter(x=[], y=[])), "empty")}'
+        f'{report.chart(go.Figure(go.Bar(x=["a"], y=[1])), "bar")}</body></html>')
+    with browser.open_page(page_file) as (page, log):
+        marks = browser.chart_marks(page)
+    assert marks == {"empty": 0, "bar": 1}, marks
+    assert log.requests == ["https://cdn.example.invalid/lib.js"], log.requests
+    assert log.console_errors, "a blocked script should log an error"
