@@ -181,3 +181,55 @@ def test_required_control_share_and_customers():
     needed = experiment.required_control_share(mde_now, goal, 0.1)
     assert float(experiment.mde(sd, n * (1 - needed), n * needed)) == pytest.approx(goal)
     assert experiment.required_customers(1000, 0.06, 0.03) == 4000
+
+
+def audience_table(rng, channels=("a", "b"), n=400):
+    """A synthetic int_experiment_audience_metrics: revenue, baskets and retention, pre and post."""
+    import pyarrow as pa
+    rows = {"channel": [], "user_id": [], "experiment_group": []}
+    for index, channel in enumerate(channels):
+        rows["channel"] += [channel] * n
+        rows["user_id"] += list(range(index * n, (index + 1) * n))
+        rows["experiment_group"] += list(np.where(rng.random(n) < 0.2, "control", "treatment"))
+    size = len(rows["user_id"])
+    metric = ratio_customers(rng, size)
+    rows.update(revenue=metric.y, baskets=metric.d, pre_revenue=metric.x, pre_baskets=metric.e,
+                retained=(rng.random(size) < 0.8).astype(int),
+                pre_retained=(rng.random(size) < 0.8).astype(int))
+    return pa.table(rows)
+
+
+def test_tables_have_a_row_per_channel_and_metric():
+    import pyarrow as pa
+    rng = np.random.default_rng(10)
+    audience = audience_table(rng)
+    goals = pa.table({"metric": ["revenue_per_customer", "retention", "average_check"],
+                      "goal_uplift": [0.06, 0.03, 0.03]})
+    power = experiment.power_table(audience, goals, 0.1)
+    readout = experiment.readout_table(audience, 37, 53)
+    users = np.arange(800)
+    draws = pa.table({"aa_salt": np.repeat(np.arange(1, 51), 800), "user_id": np.tile(users, 50),
+                      "is_control": rng.random(50 * 800) < 0.1})
+    aa = experiment.aa_table(audience, draws)
+    for table in (power, readout, aa):
+        keys = set(zip(table.column("channel").to_pylist(), table.column("metric").to_pylist()))
+        assert keys == {(c, m) for c in "ab" for m in experiment.METRIC_NAMES}
+    assert aa.column("n_salts").to_pylist() == [50] * 6
+    # the readout's group sizes are the audience's
+    first = readout.filter(pa.compute.equal(readout.column("channel"), "a")).to_pylist()[0]
+    groups = audience.filter(pa.compute.equal(audience.column("channel"), "a")).column(
+        "experiment_group").to_pylist()
+    assert (first["n_treatment"], first["n_control"]) == (groups.count("treatment"),
+                                                          groups.count("control"))
+
+
+def test_bad_inputs_name_the_problem():
+    import pyarrow as pa
+    rng = np.random.default_rng(11)
+    audience = audience_table(rng, channels=("a",), n=50)
+    with pytest.raises(ValueError, match="experiment_metrics: unknown metric clicks"):
+        experiment.power_table(audience, pa.table({"metric": ["clicks"], "goal_uplift": [0.1]}), 0.1)
+    shuffled = pa.table({"aa_salt": [1, 1, 2, 2], "user_id": [2, 1, 1, 2],
+                         "is_control": [True, False, False, True]})
+    with pytest.raises(ValueError, match="int_experiment_aa_draws"):
+        experiment.aa_table(audience, shuffled)
