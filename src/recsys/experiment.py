@@ -13,10 +13,10 @@ covariate: the adjusted ratio is ``R - theta (X - X_all)`` with ``theta = cov(l_
 var(l_x)`` pooled over both groups' within-group moments, so that a treatment effect does not
 leak into theta.
 
-Groups are given as a boolean matrix ``control[s, i]`` over draws s (one row for the real
-experiment, hundreds of salts for the A/A check) and the channel's customers i, plus
-``member[s, i]`` (the customer belongs to the audience); every sum is a matrix product, so the
-A/A check over 200 salts costs a few products of (salts x customers) by (customers x 14).
+Groups are given as boolean matrices ``treatment[s, i]`` and ``control[s, i]`` over draws s (one
+row for the real experiment, a thousand salts for the A/A check) and the channel's customers i;
+every sum is a matrix product, so the A/A check over 1000 salts costs a few products of
+(salts x customers) by (customers x 15).
 """
 
 from __future__ import annotations
@@ -100,9 +100,9 @@ def group_moments(metric: Metric, in_group: np.ndarray) -> GroupMoments:
 
 @dataclass(frozen=True)
 class Readout:
-    """Per draw: group sizes and means, the relative effect treatment / control - 1 with its
-    standard error, 95 % interval and two-sided p-value, plain and CUPED, and the share of the
-    effect's variance that CUPED removed."""
+    """Per draw: group sizes, means (outcome and pre-period), the relative effect treatment /
+    control - 1 with its 95 % interval and two-sided p-value, plain and CUPED, and the share of
+    the effect's variance that CUPED removed."""
 
     n_treatment: np.ndarray
     n_control: np.ndarray
