@@ -1,0 +1,8 @@
+{#
+  A customer's draw in [0, 1) for an experiment salt: a hash of the salt and the customer id and
+  nothing else. A customer is in the control group when the draw lies below control_share, so
+  the group never changes while the salt stays the same, whatever else changes.
+#}
+{% macro experiment_draw(salt, user_id) %}
+    ((hash(cast({{ salt }} as varchar) || '/' || cast({{ user_id }} as varchar)) % 1000000) / 1000000.0)
+{% endmacro %}

@@ -1,0 +1,51 @@
+-- Simulated reach matches each opt-in channel's reach_share among all customers of the data,
+-- within four binomial standard deviations (a fair draw misses that by chance once in 15,000).
+with channels as (
+
+    select * from {{ ref('channels') }}
+
+),
+
+customer_channels as (
+
+    select * from {{ ref('customer_channels') }}
+
+),
+
+customers as (
+
+    select count(distinct user_id) as n_customers from {{ ref('stg_transactions') }}
+
+),
+
+reached as (
+
+    select channel, count(*) as n_reached
+    from customer_channels
+    where source = 'simulated'
+    group by channel
+
+),
+
+shares as (
+
+    select
+        channels.channel,
+        channels.reach_share,
+        coalesce(reached.n_reached, 0) / customers.n_customers as simulated_share,
+        4 * sqrt(channels.reach_share * (1 - channels.reach_share) / customers.n_customers) as tolerance
+    from channels
+    cross join customers
+    left join reached
+        on channels.channel = reached.channel
+    where channels.reach = 'opt_in'
+        -- channels read from customer_channels.csv are not simulated
+        and not exists (
+            select 1 from customer_channels
+            where customer_channels.channel = channels.channel and customer_channels.source = 'file'
+        )
+
+)
+
+select * from shares
+where abs(simulated_share - reach_share) > tolerance
