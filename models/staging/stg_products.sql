@@ -1,6 +1,6 @@
 with raw_products as (
 
-    select * from {{ ref('raw_products') }}
+    select * from {{ source('raw', 'products') }}
 
 )
 

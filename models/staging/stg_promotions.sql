@@ -1,6 +1,10 @@
+-- A table, unlike the other staging models: its source aggregates the whole per-store calendar
+-- (20.9 M rows in the embedded data) at every read, and two int_ models read it.
+{{ config(materialized='table') }}
+
 with raw_promotions as (
 
-    select * from {{ ref('raw_promotions') }}
+    select * from {{ source('raw', 'promotions') }}
 
 )
 

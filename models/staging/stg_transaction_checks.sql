@@ -2,7 +2,7 @@
 -- checked in the order of data_quality_report, so each dropped line is counted once.
 with raw_transactions as (
 
-    select * from {{ ref('raw_transactions') }}
+    select * from {{ source('raw', 'transactions') }}
 
 ),
 

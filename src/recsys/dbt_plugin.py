@@ -3,7 +3,8 @@
 It registers the SQL function ``recsys_check_inputs(data_dir)`` on dbt's DuckDB connection, and
 the project's ``on-run-start`` hook calls it before any model runs. A bad input file then stops
 plain ``dbt build`` with the one-line message of :class:`recsys.sources.DataError` as its first
-error, before any table has been replaced.
+error, before any table has been replaced. For good files it returns the statements that create
+the views of the dbt source ``raw`` over them, which the hook then runs.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from recsys import sources
 
 
 def check_inputs(data_dir: str) -> str:
-    """Check every input file of ``data_dir`` (empty: the embedded data); return the folder."""
+    """Check every input file of ``data_dir`` (empty: the embedded data); return the statements
+    that point the views of the dbt source ``raw`` at its files (the hook runs them)."""
     try:
         source = sources.locate(data_dir or None)
         sources.check(source)
@@ -25,7 +27,7 @@ def check_inputs(data_dir: str) -> str:
         # this line comes first, right under the hook's START line
         print(f"error: {error}", file=sys.stderr, flush=True)
         raise
-    return f"{source.folder} ({source.layout})"
+    return sources.views_sql(source)
 
 
 class Plugin(BasePlugin):

