@@ -3,8 +3,8 @@
 -- price_window_weeks, or of all its lines when it did not sell in that window. The shelf price,
 -- not the price paid, because upsell and money precision are about the item, not the deal.
 --
--- The median is read off a count of lines per distinct price (as in int_user_price_profile):
--- the lowest price at or below which at least half of the lines lie.
+-- The median is read off a count of lines per distinct price (the macro quantile_from_counts, as
+-- in int_user_price_profile): the lowest price at or below which at least half of the lines lie.
 with cutoff_transactions as (
 
     select * from {{ ref('int_cutoff_transactions') }}
@@ -51,13 +51,10 @@ item_prices as (
     select
         cumulative_counts.cutoff_week,
         cumulative_counts.item_id,
-        min(cumulative_counts.price) filter (
-            where cumulative_counts.total_recent_lines > 0
-                and cumulative_counts.recent_lines_up_to_price >= 0.5 * cumulative_counts.total_recent_lines
-        ) as recent_price,
-        min(cumulative_counts.price) filter (
-            where cumulative_counts.lines_up_to_price >= 0.5 * cumulative_counts.total_lines
-        ) as all_time_price,
+        {{ quantile_from_counts('cumulative_counts.price', 'cumulative_counts.recent_lines_up_to_price',
+            'cumulative_counts.total_recent_lines', 0.5) }} as recent_price,
+        {{ quantile_from_counts('cumulative_counts.price', 'cumulative_counts.lines_up_to_price',
+            'cumulative_counts.total_lines', 0.5) }} as all_time_price,
         max(cumulative_counts.last_sold_week) as last_sold_week
     from cumulative_counts
     group by cumulative_counts.cutoff_week, cumulative_counts.item_id

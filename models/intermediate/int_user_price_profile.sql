@@ -1,10 +1,10 @@
 -- One row per cutoff and customer: the shelf unit prices the customer usually pays, and the
 -- upsell threshold, the upsell_quantile of those prices, never below the median.
 --
--- The quantiles are read off a count of the customer's lines per distinct price, not computed
--- over every line: a customer pays the same few prices again and again, so the count is much
--- smaller than the lines, and DuckDB can spill it to disk where a median over 100 M lines
--- could not. A quantile q is the lowest price at or below which at least q of the lines lie.
+-- The quantiles are read off a count of the customer's lines per distinct price (the macro
+-- quantile_from_counts), not computed over every line: a customer pays the same few prices again
+-- and again, so the count is much smaller than the lines, and DuckDB can spill it to disk where a
+-- median over 100 M lines could not.
 with cutoff_transactions as (
 
     select * from {{ ref('int_cutoff_transactions') }}
@@ -45,13 +45,10 @@ user_prices as (
         cumulative_counts.cutoff_week,
         cumulative_counts.user_id,
         any_value(cumulative_counts.total_lines) as n_lines,
-        min(cumulative_counts.price) filter (
-            where cumulative_counts.lines_up_to_price >= 0.5 * cumulative_counts.total_lines
-        ) as median_price,
-        min(cumulative_counts.price) filter (
-            where cumulative_counts.lines_up_to_price
-                >= {{ var('upsell_quantile') }} * cumulative_counts.total_lines
-        ) as quantile_price
+        {{ quantile_from_counts('cumulative_counts.price', 'cumulative_counts.lines_up_to_price',
+            'cumulative_counts.total_lines', 0.5) }} as median_price,
+        {{ quantile_from_counts('cumulative_counts.price', 'cumulative_counts.lines_up_to_price',
+            'cumulative_counts.total_lines', var('upsell_quantile')) }} as quantile_price
     from cumulative_counts
     group by cumulative_counts.cutoff_week, cumulative_counts.user_id
 
