@@ -1,7 +1,7 @@
 -- One row per backtest cutoff, strategy, k and evaluated customer: hits and money of the
 -- strategy's first k items against the customer's purchases in the test window. A customer for
 -- whom a strategy has fewer than k items (or none) still counts; the missing places are misses.
--- k runs over 1, 3, 5 and 10 where the strategy keeps that many positions.
+-- k runs over the var metric_ks (1, 3, 5, 10) where the strategy keeps that many positions.
 with recommendations as (
 
     select * from {{ ref('recommendations') }}
@@ -40,7 +40,7 @@ strategy_k as (
 
     select strategy_depth.cutoff_week, strategy_depth.strategy, ks.k
     from strategy_depth
-    cross join (values (1), (3), (5), (10)) as ks (k)
+    cross join (select unnest({{ var('metric_ks') }}) as k) as ks
     where ks.k <= strategy_depth.depth
 
 ),
