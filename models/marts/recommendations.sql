@@ -1,8 +1,8 @@
 -- One row per cutoff, strategy, customer and recommended item. The e-mail policy at every cutoff;
 -- the baselines at the backtest cutoffs, for the same recipients, with a top-10 so that k = 10
 -- can be measured. expected_revenue is score x price where the score is a purchase propensity
--- (email_policy, hybrid, popularity) and null where it is not (own_top counts purchase lines, als is a
--- dot product).
+-- (email_policy and ranker: the ranker's calibrated probability; hybrid, popularity) and null
+-- where it is not (own_top counts purchase lines, als is a dot product).
 with cutoffs as (
 
     select * from {{ ref('int_cutoffs') }}
@@ -178,6 +178,27 @@ hybrid as (
         email_candidates.user_id,
         row_number() over (
             partition by email_candidates.cutoff_week, email_candidates.user_id
+            order by email_candidates.hybrid_score desc, email_candidates.item_id
+        ) as position,
+        email_candidates.item_id,
+        email_candidates.hybrid_score as score
+    from email_candidates
+    inner join backtest_recipients
+        on email_candidates.cutoff_week = backtest_recipients.cutoff_week
+        and email_candidates.user_id = backtest_recipients.user_id
+    qualify position <= 10
+
+),
+
+-- the ranker's ten most probable purchases, with none of the e-mail's rules
+ranker as (
+
+    select
+        email_candidates.cutoff_week,
+        'ranker' as strategy,
+        email_candidates.user_id,
+        row_number() over (
+            partition by email_candidates.cutoff_week, email_candidates.user_id
             order by email_candidates.score desc, email_candidates.item_id
         ) as position,
         email_candidates.item_id,
@@ -199,6 +220,8 @@ baselines as (
     select * from als
     union all
     select * from hybrid
+    union all
+    select * from ranker
 
 ),
 
@@ -214,7 +237,7 @@ baselines_priced as (
         cast(baselines.score as double) as score,
         item_price.price,
         case
-            when baselines.strategy in ('hybrid', 'popularity') then baselines.score * item_price.price
+            when baselines.strategy in ('ranker', 'hybrid', 'popularity') then baselines.score * item_price.price
         end as expected_revenue
     from baselines
     left join item_price
