@@ -60,6 +60,75 @@ products as (
 
 ),
 
+cutoffs as (
+
+    select * from {{ ref('int_cutoffs') }}
+
+),
+
+user_item_weeks as (
+
+    select * from {{ ref('int_user_item_weeks') }}
+
+),
+
+promotions as (
+
+    select * from {{ ref('stg_promotions') }}
+
+),
+
+-- how the customer responds to this item's promotions: the weeks they bought it while it was
+-- on display or in the mailer
+promo_purchase_weeks as (
+
+    select
+        cutoffs.cutoff_week,
+        user_item_weeks.user_id,
+        user_item_weeks.item_id,
+        count(*) as promo_weeks_bought
+    from cutoffs
+    inner join user_item_weeks
+        on user_item_weeks.week <= cutoffs.cutoff_week
+    inner join promotions
+        on user_item_weeks.item_id = promotions.item_id
+        and user_item_weeks.week = promotions.week
+    where user_item_weeks.n_lines > 0
+    group by cutoffs.cutoff_week, user_item_weeks.user_id, user_item_weeks.item_id
+
+),
+
+-- the item's promo lift over the last price_window_weeks: buyers per week on promotion against
+-- buyers per week off it
+item_weeks as (
+
+    select user_item_weeks.item_id, user_item_weeks.week, count(*) as n_buyers
+    from user_item_weeks
+    where user_item_weeks.n_lines > 0
+    group by user_item_weeks.item_id, user_item_weeks.week
+
+),
+
+item_promo_lift as (
+
+    select
+        cutoffs.cutoff_week,
+        item_weeks.item_id,
+        (coalesce(sum(item_weeks.n_buyers) filter (where promotions.item_id is not null), 0) + 1)
+            / (count(promotions.item_id) + 1)
+            / ((coalesce(sum(item_weeks.n_buyers) filter (where promotions.item_id is null), 0) + 1)
+                / ({{ var('price_window_weeks') }} - count(promotions.item_id) + 1)) as promo_lift
+    from cutoffs
+    inner join item_weeks
+        on item_weeks.week <= cutoffs.cutoff_week
+        and item_weeks.week > cutoffs.cutoff_week - {{ var('price_window_weeks') }}
+    left join promotions
+        on item_weeks.item_id = promotions.item_id
+        and item_weeks.week = promotions.week
+    group by cutoffs.cutoff_week, item_weeks.item_id
+
+),
+
 customers as (
 
     select
@@ -170,6 +239,8 @@ select
         / nullif((user_item_history.last_week - user_item_history.first_week)
             / nullif(user_item_history.n_weeks - 1, 0), 0) as interval_ratio,
     user_item_history.n_discounted_lines / nullif(user_item_history.n_lines, 0) as own_discount_share,
+    coalesce(promo_purchase_weeks.promo_weeks_bought, 0) / nullif(user_item_history.n_weeks, 0)
+        as own_promo_week_share,
     als_candidates.als_score,
     als_candidates.als_rank,
     -- the item
@@ -183,6 +254,7 @@ select
     catalog.discount_line_share,
     cast(catalog.discount_depth as double) as discount_depth,
     catalog.price_to_type_median,
+    coalesce(item_promo_lift.promo_lift, 1) as promo_lift,
     -- the customer
     customers.promo_affinity,
     catalog.price / customers.median_price as price_to_own_median,
@@ -217,6 +289,13 @@ left join department_share
     on candidates.cutoff_week = department_share.cutoff_week
     and candidates.user_id = department_share.user_id
     and catalog.department = department_share.department
+left join promo_purchase_weeks
+    on candidates.cutoff_week = promo_purchase_weeks.cutoff_week
+    and candidates.user_id = promo_purchase_weeks.user_id
+    and candidates.item_id = promo_purchase_weeks.item_id
+left join item_promo_lift
+    on candidates.cutoff_week = item_promo_lift.cutoff_week
+    and candidates.item_id = item_promo_lift.item_id
 left join type_share
     on candidates.cutoff_week = type_share.cutoff_week
     and candidates.user_id = type_share.user_id

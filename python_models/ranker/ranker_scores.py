@@ -21,7 +21,10 @@ def model(dbt, session):
     cutoffs = training.select("cutoff_week").distinct().to_arrow_table()["cutoff_week"].to_pylist()
 
     def rows_at(relation, cutoff):
-        return relation.filter(f"cutoff_week = {int(cutoff)}").order("user_id, item_id").to_arrow_table()
+        return relation.filter(f"cutoff_week = {int(cutoff)}")
 
-    return ranker.score_cutoffs(cutoffs, lambda cutoff: rows_at(training, cutoff),
-                                lambda cutoff: rows_at(features, cutoff), params)
+    # training rows in a fixed order, so that the fit is the same on every build; scoring is
+    # per row and needs none
+    return ranker.score_cutoffs(
+        cutoffs, lambda cutoff: rows_at(training, cutoff).order("user_id, item_id").to_arrow_table(),
+        lambda cutoff: rows_at(features, cutoff).to_arrow_table(), params)

@@ -40,9 +40,9 @@ FEATURES = (
     "from_own", "from_als", "from_popular", "from_promo", "from_type_alternative", "from_upsell",
     "ever_bought", "own_lines", "own_weeks", "own_week_share", "recent_week_share",
     "decayed_weeks", "weeks_since_last_purchase", "mean_interval_weeks", "interval_ratio",
-    "own_discount_share", "als_score", "als_rank",
+    "own_discount_share", "own_promo_week_share", "als_score", "als_rank",
     "price", "popularity_rank", "buyer_share", "buyer_trend", "is_promo", "display_stores",
-    "mailer_stores", "discount_line_share", "discount_depth", "price_to_type_median",
+    "mailer_stores", "discount_line_share", "discount_depth", "price_to_type_median", "promo_lift",
     "promo_affinity", "price_to_own_median", "is_upsell_price", "department_spend_share",
     "type_line_share", "weeks_since_type_purchase", "baskets_per_week", "weeks_since_last_visit",
 )
@@ -119,12 +119,15 @@ class RankerParams:
 
 
 def feature_matrix(table: pa.Table) -> np.ndarray:
-    """The FEATURES of ``table`` as a float64 matrix, nulls as NaN (LightGBM's missing value)."""
+    """The FEATURES of ``table`` as a float32 matrix (LightGBM bins in float32 anyway), nulls as
+    NaN (LightGBM's missing value)."""
     missing = [name for name in FEATURES if name not in table.column_names]
     if missing:
         raise ValueError(f"ranker features lack column(s) {', '.join(missing)}")
-    columns = [pc.cast(table[name], pa.float64()).to_numpy(zero_copy_only=False) for name in FEATURES]
-    return np.column_stack(columns) if columns else np.empty((table.num_rows, 0))
+    matrix = np.empty((table.num_rows, len(FEATURES)), dtype=np.float32)
+    for column, name in enumerate(FEATURES):
+        matrix[:, column] = pc.cast(table[name], pa.float64()).to_numpy(zero_copy_only=False)
+    return matrix
 
 
 def kept_for_training(user_ids: np.ndarray, item_ids: np.ndarray, is_bought: np.ndarray,

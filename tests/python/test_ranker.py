@@ -114,3 +114,12 @@ def test_score_cutoffs_fits_on_each_cutoffs_own_training_set():
         expected = ranker.probabilities(ranker.fit(trainings[cutoff], FAST), table, FAST.negative_rate)
         assert np.array_equal(rows["probability"].to_numpy(), expected)
     assert ranker.score_cutoffs([], training_for, features.__getitem__, FAST).num_rows == 0
+
+
+def test_every_feature_is_a_documented_column_of_int_ranker_features():
+    import yaml
+    from pathlib import Path
+    spec = Path(__file__).resolve().parents[2] / "models" / "intermediate" / "int_ranker_features.yml"
+    columns = [column["name"] for column in yaml.safe_load(spec.read_text())["models"][0]["columns"]]
+    assert all(column.get("description") for column in yaml.safe_load(spec.read_text())["models"][0]["columns"])
+    assert sorted(ranker.FEATURES) == sorted(set(columns) - {"cutoff_week", "user_id", "item_id"})
