@@ -169,44 +169,45 @@ als as (
 
 ),
 
--- the e-mail's score with none of its business rules: the best unconstrained use of the same signal
-hybrid as (
+-- two scores of the e-mail candidates with none of the e-mail's rules: the hand-set hybrid score
+-- and the ranker's probability
+unconstrained_scores as (
 
     select
         email_candidates.cutoff_week,
         'hybrid' as strategy,
         email_candidates.user_id,
-        row_number() over (
-            partition by email_candidates.cutoff_week, email_candidates.user_id
-            order by email_candidates.hybrid_score desc, email_candidates.item_id
-        ) as position,
         email_candidates.item_id,
         email_candidates.hybrid_score as score
     from email_candidates
-    inner join backtest_recipients
-        on email_candidates.cutoff_week = backtest_recipients.cutoff_week
-        and email_candidates.user_id = backtest_recipients.user_id
-    qualify position <= 10
-
-),
-
--- the ranker's ten most probable purchases, with none of the e-mail's rules
-ranker as (
-
+    union all
     select
         email_candidates.cutoff_week,
         'ranker' as strategy,
         email_candidates.user_id,
-        row_number() over (
-            partition by email_candidates.cutoff_week, email_candidates.user_id
-            order by email_candidates.score desc, email_candidates.item_id
-        ) as position,
         email_candidates.item_id,
         email_candidates.score
     from email_candidates
+
+),
+
+unconstrained as (
+
+    select
+        unconstrained_scores.cutoff_week,
+        unconstrained_scores.strategy,
+        unconstrained_scores.user_id,
+        row_number() over (
+            partition by unconstrained_scores.cutoff_week, unconstrained_scores.strategy,
+                unconstrained_scores.user_id
+            order by unconstrained_scores.score desc, unconstrained_scores.item_id
+        ) as position,
+        unconstrained_scores.item_id,
+        unconstrained_scores.score
+    from unconstrained_scores
     inner join backtest_recipients
-        on email_candidates.cutoff_week = backtest_recipients.cutoff_week
-        and email_candidates.user_id = backtest_recipients.user_id
+        on unconstrained_scores.cutoff_week = backtest_recipients.cutoff_week
+        and unconstrained_scores.user_id = backtest_recipients.user_id
     qualify position <= 10
 
 ),
@@ -219,9 +220,7 @@ baselines as (
     union all
     select * from als
     union all
-    select * from hybrid
-    union all
-    select * from ranker
+    select * from unconstrained
 
 ),
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Callable, Mapping
 
 import lightgbm as lgb
@@ -31,7 +31,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from recsys.als import as_int
+from recsys.als import typed_config
 
 log = logging.getLogger("recsys.ranker")
 
@@ -95,19 +95,7 @@ class RankerParams:
     def from_config(cls, config: Mapping[str, object]) -> RankerParams:
         """Parameters from a mapping of field name to value (dbt renders vars as text); None or
         missing keeps the default."""
-        values = {}
-        for field in fields(cls):
-            value = config.get(field.name)
-            if value is None or (isinstance(value, str) and not value.strip()):
-                continue
-            if field.type == "int":
-                values[field.name] = as_int(value, f"ranker parameter {field.name}")
-            else:
-                try:
-                    values[field.name] = float(value)
-                except ValueError:
-                    raise ValueError(f"ranker parameter {field.name}: {value!r} is not a number") from None
-        return cls(**values)
+        return cls(**typed_config(cls, config, "ranker parameter"))
 
     def lightgbm(self) -> dict:
         return {
