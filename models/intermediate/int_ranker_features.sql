@@ -152,13 +152,13 @@ customers as (
 department_spend as (
 
     select
-        cutoff_transactions.cutoff_week,
-        cutoff_transactions.user_id,
+        user_item_history.cutoff_week,
+        user_item_history.user_id,
         products.department,
-        sum(cast(cutoff_transactions.sales_value as decimal(18, 2))) as sales_value
-    from cutoff_transactions
+        sum(user_item_history.sales_value) as sales_value
+    from user_item_history
     inner join products
-        on cutoff_transactions.item_id = products.item_id
+        on user_item_history.item_id = products.item_id
     group by all
 
 ),
