@@ -13,12 +13,6 @@ recipients as (
 
 ),
 
-transactions as (
-
-    select * from {{ ref('stg_transactions') }}
-
-),
-
 item_price as (
 
     select * from {{ ref('int_item_price') }}
@@ -27,18 +21,11 @@ item_price as (
 
 window_purchases as (
 
-    select
-        cutoffs.cutoff_week,
-        transactions.user_id,
-        transactions.item_id,
-        -- for items first sold in the window, the shelf price they sold at there
-        median(transactions.shelf_unit_price) as window_price
-    from cutoffs
-    inner join transactions
-        on transactions.week > cutoffs.cutoff_week
-        and transactions.week <= cutoffs.test_last_week
+    select window_purchases.*
+    from {{ ref('int_window_purchases') }} as window_purchases
+    inner join cutoffs
+        on window_purchases.cutoff_week = cutoffs.cutoff_week
     where cutoffs.cutoff_kind = 'backtest'
-    group by cutoffs.cutoff_week, transactions.user_id, transactions.item_id
 
 )
 

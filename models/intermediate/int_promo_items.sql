@@ -22,7 +22,9 @@ calendar_items as (
     select
         promo_calendar.cutoff_week,
         promotions.item_id,
-        promotions.promo_stores
+        promotions.promo_stores,
+        promotions.display_stores,
+        promotions.mailer_stores
     from promo_calendar
     inner join promotions
         on promotions.week = promo_calendar.promo_week
@@ -35,7 +37,10 @@ discounted_items as (
     select
         promo_calendar.cutoff_week,
         transactions.item_id,
-        count(distinct transactions.store_id) as promo_stores
+        count(distinct transactions.store_id) as promo_stores,
+        -- the store discount says nothing about displays or mailers
+        cast(null as bigint) as display_stores,
+        cast(null as bigint) as mailer_stores
     from promo_calendar
     inner join transactions
         on transactions.week = promo_calendar.promo_week
@@ -58,7 +63,9 @@ select
     promo_items.item_id,
     promo_calendar.promo_week,
     promo_calendar.promo_source,
-    promo_items.promo_stores
+    promo_items.promo_stores,
+    promo_items.display_stores,
+    promo_items.mailer_stores
 from promo_items
 inner join promo_calendar
     on promo_items.cutoff_week = promo_calendar.cutoff_week

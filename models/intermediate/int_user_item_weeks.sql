@@ -22,6 +22,7 @@ clean_weeks as (
         transactions.item_id,
         transactions.week,
         count(*) as n_lines,
+        count(*) filter (where transactions.retail_disc > 0) as n_discounted_lines,
         sum(transactions.quantity) as quantity,
         -- decimal sums: exact, so the result does not depend on the order threads add in
         sum(cast(transactions.sales_value as decimal(18, 2))) as sales_value,
@@ -53,6 +54,7 @@ select
     dropped_weeks.item_id,
     dropped_weeks.week,
     0 as n_lines,
+    0 as n_discounted_lines,
     0 as quantity,
     cast(0 as decimal(18, 2)) as sales_value,
     cast(0 as decimal(18, 6)) as interaction_weight

@@ -1,8 +1,8 @@
 -- One row per cutoff, strategy, customer and recommended item. The e-mail policy at every cutoff;
 -- the baselines at the backtest cutoffs, for the same recipients, with a top-10 so that k = 10
 -- can be measured. expected_revenue is score x price where the score is a purchase propensity
--- (email_policy, hybrid, popularity) and null where it is not (own_top counts purchase lines, als is a
--- dot product).
+-- (email_policy and ranker: the ranker's calibrated probability; hybrid, popularity) and null
+-- where it is not (own_top counts purchase lines, als is a dot product).
 with cutoffs as (
 
     select * from {{ ref('int_cutoffs') }}
@@ -169,23 +169,45 @@ als as (
 
 ),
 
--- the e-mail's score with none of its business rules: the best unconstrained use of the same signal
-hybrid as (
+-- two scores of the e-mail candidates with none of the e-mail's rules: the hand-set hybrid score
+-- and the ranker's probability
+unconstrained_scores as (
 
     select
         email_candidates.cutoff_week,
         'hybrid' as strategy,
         email_candidates.user_id,
-        row_number() over (
-            partition by email_candidates.cutoff_week, email_candidates.user_id
-            order by email_candidates.score desc, email_candidates.item_id
-        ) as position,
+        email_candidates.item_id,
+        email_candidates.hybrid_score as score
+    from email_candidates
+    union all
+    select
+        email_candidates.cutoff_week,
+        'ranker' as strategy,
+        email_candidates.user_id,
         email_candidates.item_id,
         email_candidates.score
     from email_candidates
+
+),
+
+unconstrained as (
+
+    select
+        unconstrained_scores.cutoff_week,
+        unconstrained_scores.strategy,
+        unconstrained_scores.user_id,
+        row_number() over (
+            partition by unconstrained_scores.cutoff_week, unconstrained_scores.strategy,
+                unconstrained_scores.user_id
+            order by unconstrained_scores.score desc, unconstrained_scores.item_id
+        ) as position,
+        unconstrained_scores.item_id,
+        unconstrained_scores.score
+    from unconstrained_scores
     inner join backtest_recipients
-        on email_candidates.cutoff_week = backtest_recipients.cutoff_week
-        and email_candidates.user_id = backtest_recipients.user_id
+        on unconstrained_scores.cutoff_week = backtest_recipients.cutoff_week
+        and unconstrained_scores.user_id = backtest_recipients.user_id
     qualify position <= 10
 
 ),
@@ -198,7 +220,7 @@ baselines as (
     union all
     select * from als
     union all
-    select * from hybrid
+    select * from unconstrained
 
 ),
 
@@ -214,7 +236,7 @@ baselines_priced as (
         cast(baselines.score as double) as score,
         item_price.price,
         case
-            when baselines.strategy in ('hybrid', 'popularity') then baselines.score * item_price.price
+            when baselines.strategy in ('ranker', 'hybrid', 'popularity') then baselines.score * item_price.price
         end as expected_revenue
     from baselines
     left join item_price

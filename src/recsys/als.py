@@ -106,21 +106,28 @@ class AlsParams:
         dbt renders vars into model config as text, so every value is converted to the field's
         type here ("64" -> 64, "0.01" -> 0.01, " BM25 " -> "bm25").
         """
-        values = {}
-        for field in fields(cls):
-            value = config.get(field.name)
-            if value is None or (isinstance(value, str) and not value.strip()):
-                continue
-            if field.type == "int":
-                values[field.name] = as_int(value, f"ALS parameter {field.name}")
-            elif field.type == "float":
-                try:
-                    values[field.name] = float(value)
-                except ValueError:
-                    raise ValueError(f"ALS parameter {field.name}: {value!r} is not a number") from None
-            else:
-                values[field.name] = str(value).strip().lower()
-        return cls(**values)
+        return cls(**typed_config(cls, config, "ALS parameter"))
+
+
+def typed_config(cls, config: Mapping[str, object], what: str) -> dict:
+    """The values of ``config`` for the fields of the dataclass ``cls``, converted to each field's
+    type (int, float or lower-case str) from the text dbt renders vars as; None, blank or missing
+    values are left out, so the field keeps its default. ValueError names ``what`` and the field."""
+    values = {}
+    for field in fields(cls):
+        value = config.get(field.name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if field.type == "int":
+            values[field.name] = as_int(value, f"{what} {field.name}")
+        elif field.type == "float":
+            try:
+                values[field.name] = float(value)
+            except ValueError:
+                raise ValueError(f"{what} {field.name}: {value!r} is not a number") from None
+        else:
+            values[field.name] = str(value).strip().lower()
+    return values
 
 
 def as_int(value: object, name: str) -> int:

@@ -151,3 +151,17 @@ def test_every_email_holds_three_promo_one_new_one_upsell(embedded_con):
     assert send_weeks == [embedded_con.execute(
         "select max(week) + 1 from stg_transactions").fetchall()[0][0]], send_weeks
     assert positions == [1, 2, 3, 4, 5], positions
+
+
+def test_ranker_is_calibrated_on_both_folds(embedded_con):
+    """The dbt test calibration_predicted_matches_observed skips deciles under 10,000 candidates
+    (the small test sample); on the embedded data it must check every decile of both folds."""
+    rows = embedded_con.execute("""
+        select cutoff_week, count(*), min(n_candidates),
+            max(abs(mean_probability - purchase_rate) - 0.15 * purchase_rate)
+        from calibration
+        group by cutoff_week
+        order by cutoff_week
+    """).fetchall()
+    assert [row[:2] for row in rows] == [(47, 10), (50, 10)], rows
+    assert all(smallest >= 10_000 and excess <= 0.01 for _, _, smallest, excess in rows), rows

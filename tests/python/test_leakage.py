@@ -10,9 +10,12 @@ backtest cutoff is week 50 and the production cutoff week 53. B changes only wee
 * new lines: a new customer who buys the sample's most bought products in each of those weeks,
   and for every other customer, a new basket in week 52 with a product they never bought.
 
-Week 53 keeps lines, so both cutoffs stay where they are. Then every feature table at cutoff 50,
-and the recommendations of cutoff 50, must be identical in A and B, value for value, while the
-same tables at cutoff 53 must differ (or the modification proved nothing).
+Week 53 keeps lines, so every cutoff stays where it is (44 training, 47 and 50 backtest, 53
+production). Then every feature table at cutoff 50, and the recommendations of cutoff 50, must be
+identical in A and B, value for value, while the same tables at cutoff 53 must differ (or the
+modification proved nothing). That includes the ranker: its training set at cutoff 50 (the
+features of cutoff 47, labelled by weeks 48-50) and its scores there must not change, while the
+training set of the production cutoff (labelled by weeks 51-53) must.
 
 Every value is compared exactly, as text: DuckDB prints a double in its shortest form that reads
 back to the same bits. That works because the builds are repeatable to the bit: the models sum
@@ -37,8 +40,12 @@ PRODUCTION_CUTOFF = 53
 FEATURE_TABLES = (
     "int_item_popularity", "int_item_price", "int_user_price_profile", "int_user_item_history",
     "int_interactions", "int_user_promo_affinity", "int_recipients", "als_candidates",
-    "int_email_candidates",
+    "int_item_catalog", "int_ranker_candidates", "int_ranker_features", "int_email_candidates",
 )
+
+# The ranker applied at a cutoff: its training set (features and labels ending at that cutoff)
+# and its probabilities.
+RANKER_TABLES = ("int_ranker_training", "ranker_scores")
 
 # Also keyed by cutoff_week and blind to the test window: the lines each cutoff may see, and what
 # is built from the features. The promotion tables read the calendar, which B does not change,
@@ -48,8 +55,9 @@ DOWNSTREAM_TABLES = ("int_cutoff_transactions", "int_email_picks", "recommendati
 CALENDAR_TABLES = ("int_cutoffs", "int_promo_calendar", "int_promo_items")
 
 # The evaluation: at a backtest cutoff these read the test window on purpose.
-EVALUATION_TABLES = ("ground_truth", "evaluation_customers", "metrics_per_customer",
-                     "metrics_at_k", "metrics_by_slot")
+EVALUATION_TABLES = ("int_window_purchases", "ground_truth", "evaluation_customers",
+                     "metrics_per_customer", "metrics_at_k", "metrics_by_slot", "calibration",
+                     "candidate_recall")
 
 # Customers chosen by a fixed integer hash of their id, as recsys.fixtures chooses households.
 DROPPED_CUSTOMERS = 8
@@ -322,7 +330,9 @@ def test_the_sample_changed_only_after_the_cutoff(both_builds):
     con = both_builds
     assert con.execute("select * from a.int_cutoffs order by all").fetchall() \
         == con.execute("select * from b.int_cutoffs order by all").fetchall() \
-        == [(BACKTEST_CUTOFF, "backtest", BACKTEST_CUTOFF + 1, PRODUCTION_CUTOFF),
+        == [(BACKTEST_CUTOFF - 6, "training", BACKTEST_CUTOFF - 5, BACKTEST_CUTOFF - 3),
+            (BACKTEST_CUTOFF - 3, "backtest", BACKTEST_CUTOFF - 2, BACKTEST_CUTOFF),
+            (BACKTEST_CUTOFF, "backtest", BACKTEST_CUTOFF + 1, PRODUCTION_CUTOFF),
             (PRODUCTION_CUTOFF, "production", PRODUCTION_CUTOFF + 1, None)]
 
     a_rows, b_rows, only_a, only_b = differences(con, "stg_transactions", f"week <= {BACKTEST_CUTOFF}")
@@ -349,7 +359,7 @@ def test_the_sample_changed_only_after_the_cutoff(both_builds):
                        ).fetchall()[0][0] == 0
 
 
-@pytest.mark.parametrize("table", FEATURE_TABLES + DOWNSTREAM_TABLES + CALENDAR_TABLES)
+@pytest.mark.parametrize("table", FEATURE_TABLES + RANKER_TABLES + DOWNSTREAM_TABLES + CALENDAR_TABLES)
 def test_backtest_cutoff_sees_nothing_after_it(both_builds, table):
     a_rows, b_rows, only_a, only_b = differences(both_builds, table, f"cutoff_week = {BACKTEST_CUTOFF}")
     assert a_rows > 0, f"{table} has no rows at cutoff {BACKTEST_CUTOFF}"
@@ -358,7 +368,8 @@ def test_backtest_cutoff_sees_nothing_after_it(both_builds, table):
         f"{b_rows} in the changed sample; only in the sample: {only_a}; only in the changed: {only_b}")
 
 
-@pytest.mark.parametrize("table", ("int_cutoff_transactions",) + FEATURE_TABLES + ("recommendations",))
+@pytest.mark.parametrize("table", ("int_cutoff_transactions",) + FEATURE_TABLES + RANKER_TABLES
+                         + ("recommendations",))
 def test_production_cutoff_sees_the_change(both_builds, table):
     a_rows, b_rows, only_a, only_b = differences(both_builds, table, f"cutoff_week = {PRODUCTION_CUTOFF}")
     assert a_rows > 0 and b_rows > 0, (table, a_rows, b_rows)
@@ -378,5 +389,6 @@ def test_every_table_with_a_cutoff_is_checked(both_builds):
         select distinct table_name from information_schema.columns
         where table_catalog = 'a' and column_name = 'cutoff_week'
     """).fetchall()}
-    known = set(FEATURE_TABLES + DOWNSTREAM_TABLES + CALENDAR_TABLES + EVALUATION_TABLES)
+    known = set(FEATURE_TABLES + RANKER_TABLES + DOWNSTREAM_TABLES + CALENDAR_TABLES
+                + EVALUATION_TABLES)
     assert tables - known == set(), "tables keyed by cutoff_week that no leakage test covers"

@@ -161,9 +161,11 @@ def sql_metrics(embedded_con) -> dict[tuple[int, str, int], Metrics]:
 
 def test_same_cutoffs_strategies_and_ks(reference, sql_metrics):
     assert sorted(sql_metrics) == sorted(reference)
-    # the embedded build scores the four contract strategies at its backtest cutoff, k up to 5 at least
+    # the embedded build scores the contract strategies and the ranker at both backtest cutoffs,
+    # k up to 5 at least
     strategies = {strategy for _, strategy, _ in reference}
-    assert {"popularity", "own_top", "als", "email_policy"} <= strategies, strategies
+    assert {"popularity", "own_top", "als", "email_policy", "ranker"} <= strategies, strategies
+    assert {cutoff_week for cutoff_week, _, _ in reference} == {47, 50}
     assert {k for _, _, k in reference} >= {1, 3, 5}
 
 

@@ -1,0 +1,30 @@
+# One row per cutoff with a ranker (every cutoff but the training one), customer and candidate:
+# the probability that the customer buys the item in the horizon_weeks after the cutoff. The
+# model applied at a cutoff is fitted on int_ranker_training, whose features and labels end at
+# that cutoff. The logic lives in recsys.ranker; the parameters come from the vars via ranker.yml.
+from recsys import als, ranker
+
+
+def model(dbt, session):
+    als.log_to_dbt()
+    params = ranker.RankerParams.from_config({
+        "trees": dbt.config.get("ranker_trees"),
+        "learning_rate": dbt.config.get("ranker_learning_rate"),
+        "leaves": dbt.config.get("ranker_leaves"),
+        "min_child_samples": dbt.config.get("ranker_min_child_samples"),
+        "negative_rate": dbt.config.get("ranker_negative_rate"),
+        "seed": dbt.config.get("ranker_seed"),
+        "threads": dbt.config.get("ranker_threads"),
+    })
+    training = dbt.ref("int_ranker_training")
+    features = dbt.ref("int_ranker_features")
+    cutoffs = training.select("cutoff_week").distinct().to_arrow_table()["cutoff_week"].to_pylist()
+
+    def rows_at(relation, cutoff):
+        return relation.filter(f"cutoff_week = {int(cutoff)}")
+
+    # training rows in a fixed order, so that the fit is the same on every build; scoring is
+    # per row and needs none
+    return ranker.score_cutoffs(
+        cutoffs, lambda cutoff: rows_at(training, cutoff).order("user_id, item_id").to_arrow_table(),
+        lambda cutoff: rows_at(features, cutoff).to_arrow_table(), params)

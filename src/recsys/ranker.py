@@ -1,0 +1,188 @@
+"""The second stage: a LightGBM classifier that turns a candidate's features into the probability
+that the customer buys the item in the horizon_weeks after the cutoff.
+
+The ranker applied at a cutoff learns from the cutoff ``horizon_weeks`` earlier: that cutoff's
+candidates and features, labelled by what its customers bought in the window that ends exactly
+at the applied cutoff (the dbt model ``int_ranker_training``). Nothing it learns from lies after
+the cutoff it scores. Gradient-boosted trees over candidate features are the second stage of the
+two-stage recommenders that win grocery next-basket tasks (Ke et al., "LightGBM: A Highly
+Efficient Gradient Boosting Decision Tree", NeurIPS 2017, for the learner).
+
+Training keeps every purchase and a fixed share (``negative_rate``) of the non-purchases, chosen
+by a hash of the ids, so that the fit takes seconds; the predicted odds are then multiplied by
+``negative_rate``, which undoes the sampling exactly for a calibrated classifier, so the
+probabilities mean purchase rates (``calibration`` checks it per decile on the backtest).
+
+Deterministic: a fixed seed, a fixed thread count, LightGBM's ``deterministic`` mode with
+row-wise histograms, and rows in (user_id, item_id) order give the same model on every build.
+Logging goes to the ``recsys.ranker`` logger: per fit the rows, purchases, seconds and the
+features by gain.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+import lightgbm as lgb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from recsys.als import typed_config
+
+log = logging.getLogger("recsys.ranker")
+
+# The columns of int_ranker_features the model learns from (documented in its YAML).
+FEATURES = (
+    "from_own", "from_als", "from_popular", "from_promo", "from_type_alternative", "from_upsell",
+    "ever_bought", "own_lines", "own_weeks", "own_week_share", "recent_week_share",
+    "decayed_weeks", "weeks_since_last_purchase", "mean_interval_weeks", "interval_ratio",
+    "own_discount_share", "own_promo_week_share", "als_score", "als_rank",
+    "price", "popularity_rank", "buyer_share", "buyer_trend", "is_promo", "display_stores",
+    "mailer_stores", "discount_line_share", "discount_depth", "price_to_type_median", "promo_lift",
+    "promo_affinity", "price_to_own_median", "is_upsell_price", "department_spend_share",
+    "type_line_share", "weeks_since_type_purchase", "baskets_per_week", "weeks_since_last_visit",
+)
+
+SCORES_SCHEMA = pa.schema([
+    ("cutoff_week", pa.int32()),
+    ("user_id", pa.int64()),
+    ("item_id", pa.int64()),
+    ("probability", pa.float64()),
+])
+
+
+@dataclass(frozen=True)
+class RankerParams:
+    """The ranker's settings; the defaults are those of dbt_project.yml.
+
+    trees: int
+        Boosting rounds.
+    learning_rate: float
+        Shrinkage of every tree.
+    leaves: int
+        Leaves per tree.
+    min_child_samples: int
+        Fewest training rows in a leaf.
+    negative_rate: float
+        Share of the non-purchases kept for training, in (0, 1].
+    seed: int
+        Seed of LightGBM and of the negative sampling.
+    threads: int
+        LightGBM threads; fixed, because the thread count is part of what makes a fit repeatable.
+    """
+
+    trees: int = 100
+    learning_rate: float = 0.1
+    leaves: int = 31
+    min_child_samples: int = 100
+    negative_rate: float = 0.1
+    seed: int = 42
+    threads: int = 1
+
+    def __post_init__(self):
+        if self.trees < 1 or self.leaves < 2 or self.min_child_samples < 1 or self.threads < 1:
+            raise ValueError(f"ranker trees ({self.trees}), leaves ({self.leaves}), min_child_samples "
+                             f"({self.min_child_samples}) and threads ({self.threads}) must be >= 1 (leaves >= 2)")
+        if not 0 < self.negative_rate <= 1 or not self.learning_rate > 0:
+            raise ValueError(f"ranker negative_rate ({self.negative_rate}) must be in (0, 1] and "
+                             f"learning_rate ({self.learning_rate}) > 0")
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, object]) -> RankerParams:
+        """Parameters from a mapping of field name to value (dbt renders vars as text); None or
+        missing keeps the default."""
+        return cls(**typed_config(cls, config, "ranker parameter"))
+
+    def lightgbm(self) -> dict:
+        return {
+            "objective": "binary", "learning_rate": self.learning_rate, "num_leaves": self.leaves,
+            "min_child_samples": self.min_child_samples, "seed": self.seed,
+            "num_threads": self.threads, "deterministic": True, "force_row_wise": True,
+            "verbosity": -1,
+        }
+
+
+def feature_matrix(table: pa.Table) -> np.ndarray:
+    """The FEATURES of ``table`` as a float32 matrix (LightGBM bins in float32 anyway), nulls as
+    NaN (LightGBM's missing value)."""
+    missing = [name for name in FEATURES if name not in table.column_names]
+    if missing:
+        raise ValueError(f"ranker features lack column(s) {', '.join(missing)}")
+    matrix = np.empty((table.num_rows, len(FEATURES)), dtype=np.float32)
+    for column, name in enumerate(FEATURES):
+        matrix[:, column] = pc.cast(table[name], pa.float64()).to_numpy(zero_copy_only=False)
+    return matrix
+
+
+def kept_for_training(user_ids: np.ndarray, item_ids: np.ndarray, is_bought: np.ndarray,
+                      negative_rate: float, seed: int) -> np.ndarray:
+    """Every purchase, and the non-purchases whose hash of (seed, user, item) falls below
+    ``negative_rate``: the same rows on every build, whatever the row order."""
+    mixed = (np.asarray(user_ids, np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+             ^ (np.asarray(item_ids, np.uint64) + np.uint64(seed)) * np.uint64(0xC2B2AE3D27D4EB4F))
+    mixed ^= mixed >> np.uint64(29)
+    mixed *= np.uint64(0xBF58476D1CE4E5B9)
+    mixed ^= mixed >> np.uint64(32)
+    uniform = (mixed >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+    return is_bought | (uniform < negative_rate)
+
+
+def fit(training: pa.Table, params: RankerParams) -> lgb.Booster:
+    """A classifier of ``is_bought`` on the FEATURES of ``training`` (rows with user_id, item_id,
+    is_bought and the features), on every purchase and a hashed sample of the rest."""
+    if training.num_rows == 0:
+        raise ValueError("ranker training set is empty")
+    is_bought = pc.cast(training["is_bought"], pa.bool_()).to_numpy(zero_copy_only=False)
+    if not is_bought.any() or is_bought.all():
+        raise ValueError(f"ranker training set needs purchases and non-purchases; it has "
+                         f"{int(is_bought.sum())} purchases in {len(is_bought)} rows")
+    keep = kept_for_training(training["user_id"].to_numpy(), training["item_id"].to_numpy(),
+                             is_bought, params.negative_rate, params.seed)
+    features = feature_matrix(training)[keep]
+    started = time.perf_counter()
+    dataset = lgb.Dataset(features, label=is_bought[keep].astype(np.float64),
+                          feature_name=list(FEATURES), free_raw_data=True)
+    booster = lgb.train(params.lightgbm(), dataset, num_boost_round=params.trees)
+    log.info("ranker fit: %d rows (%d purchases, %.0f %% of the rest), %.1f s; top features by gain: %s",
+             int(keep.sum()), int(is_bought.sum()), 100 * params.negative_rate,
+             time.perf_counter() - started,
+             ", ".join(f"{name} {share:.0%}" for name, share in importances(booster)[:8]))
+    return booster
+
+
+def probabilities(booster: lgb.Booster, features: pa.Table, negative_rate: float) -> np.ndarray:
+    """Purchase probabilities of the rows of ``features``: the model's odds times
+    ``negative_rate``, which undoes the sampling of the non-purchases it was fitted on."""
+    sampled = booster.predict(feature_matrix(features), num_threads=booster.params.get("num_threads", 1))
+    odds = negative_rate * sampled / np.maximum(1 - sampled, 1e-12)
+    return odds / (1 + odds)
+
+
+def importances(booster: lgb.Booster) -> list[tuple[str, float]]:
+    """(feature, share of the total gain), largest first."""
+    gains = booster.feature_importance(importance_type="gain")
+    total = gains.sum() or 1.0
+    return sorted(((name, float(gain / total)) for name, gain in zip(booster.feature_name(), gains)),
+                  key=lambda pair: (-pair[1], pair[0]))
+
+
+def score_cutoffs(cutoffs: list[int], training_for: Callable[[int], pa.Table],
+                  features_at: Callable[[int], pa.Table], params: RankerParams) -> pa.Table:
+    """SCORES_SCHEMA rows for every candidate of every cutoff in ``cutoffs``: a model fitted on
+    ``training_for(cutoff)`` (labels ending at that cutoff) scores ``features_at(cutoff)``.
+    One fit per cutoff; the callables read one cutoff at a time, so memory holds one."""
+    parts = []
+    for cutoff in sorted(cutoffs):
+        booster = fit(training_for(cutoff), params)
+        features = features_at(cutoff)
+        parts.append(pa.table({
+            "cutoff_week": pa.array(np.full(features.num_rows, cutoff), pa.int32()),
+            "user_id": pc.cast(features["user_id"], pa.int64()),
+            "item_id": pc.cast(features["item_id"], pa.int64()),
+            "probability": pa.array(probabilities(booster, features, params.negative_rate), pa.float64()),
+        }, schema=SCORES_SCHEMA))
+    return pa.concat_tables(parts) if parts else SCORES_SCHEMA.empty_table()

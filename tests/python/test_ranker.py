@@ -1,0 +1,125 @@
+"""recsys.ranker without dbt: parameters, the negative sampling, calibration, determinism and the
+one-fit-per-cutoff scoring."""
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from recsys import ranker
+
+FAST = ranker.RankerParams(trees=60, learning_rate=0.2, leaves=7, min_child_samples=20, negative_rate=0.25)
+
+
+def synthetic_candidates(n_users=400, per_user=30, seed=0):
+    """Candidates whose purchase probability rises with own_lines and recent_week_share: the
+    true probability is known, so calibration can be checked against it."""
+    rng = np.random.default_rng(seed)
+    n = n_users * per_user
+    columns = {name: np.zeros(n) for name in ranker.FEATURES}
+    own_lines = rng.poisson(1.0, n).astype(float)
+    recent = rng.uniform(0, 1, n)
+    columns["own_lines"] = own_lines
+    columns["recent_week_share"] = recent
+    columns["price"] = rng.uniform(0.5, 5, n)          # noise: the label ignores it
+    true_probability = 1 / (1 + np.exp(-(-4.0 + 0.8 * own_lines + 1.5 * recent)))
+    table = pa.table({
+        "user_id": pa.array(np.repeat(np.arange(n_users) * 7 + 3, per_user), pa.int64()),
+        "item_id": pa.array(np.tile(np.arange(per_user) * 11 + 5, n_users), pa.int64()),
+        **{name: pa.array(values) for name, values in columns.items()},
+        "is_bought": pa.array(rng.uniform(0, 1, n) < true_probability),
+    })
+    return table, true_probability
+
+
+def test_params_from_config_convert_dbt_text():
+    params = ranker.RankerParams.from_config({"trees": "50", "learning_rate": "0.2", "threads": "1",
+                                              "negative_rate": " ", "seed": None})
+    assert (params.trees, params.learning_rate, params.threads) == (50, 0.2, 1)
+    assert params.negative_rate == ranker.RankerParams().negative_rate
+    lightgbm = params.lightgbm()
+    assert lightgbm["deterministic"] is True and lightgbm["num_threads"] == 1 and lightgbm["seed"] == 42
+
+
+@pytest.mark.parametrize("config, message", [({"trees": "1.5"}, "whole number"),
+                                             ({"negative_rate": "0"}, "negative_rate"),
+                                             ({"learning_rate": "fast"}, "not a number")])
+def test_params_reject_bad_values(config, message):
+    with pytest.raises(ValueError, match=message):
+        ranker.RankerParams.from_config(config)
+
+
+def test_sampling_keeps_every_purchase_and_the_rate_of_the_rest_in_any_order():
+    rng = np.random.default_rng(1)
+    users = rng.integers(1, 5000, 200_000)
+    items = rng.integers(1, 90_000, 200_000)
+    bought = rng.uniform(0, 1, 200_000) < 0.03
+    keep = ranker.kept_for_training(users, items, bought, 0.1, seed=42)
+    assert keep[bought].all()
+    assert abs(keep[~bought].mean() - 0.1) < 0.005
+    order = rng.permutation(len(users))
+    assert (ranker.kept_for_training(users[order], items[order], bought[order], 0.1, 42) == keep[order]).all()
+    # another seed samples other rows
+    assert (ranker.kept_for_training(users, items, bought, 0.1, seed=7) != keep).any()
+
+
+def test_probabilities_are_calibrated_after_the_sampling():
+    training, _ = synthetic_candidates(seed=0)
+    scoring, true_probability = synthetic_candidates(seed=1)
+    booster = ranker.fit(training, FAST)
+    predicted = ranker.probabilities(booster, scoring, FAST.negative_rate)
+    # the sampled model alone would overstate the purchase rate about fourfold
+    assert abs(predicted.mean() - true_probability.mean()) < 0.1 * true_probability.mean()
+    top = predicted >= np.quantile(predicted, 0.9)
+    assert abs(predicted[top].mean() - true_probability[top].mean()) < 0.15 * true_probability[top].mean()
+    # it learned the signal: the most likely tenth is bought far more often than the rest
+    assert true_probability[top].mean() > 3 * true_probability[~top].mean()
+    names = [name for name, _ in ranker.importances(booster)[:2]]
+    assert set(names) == {"own_lines", "recent_week_share"}, names
+
+
+def test_fit_is_deterministic():
+    training, _ = synthetic_candidates(seed=2)
+    first = ranker.probabilities(ranker.fit(training, FAST), training, FAST.negative_rate)
+    second = ranker.probabilities(ranker.fit(training, FAST), training, FAST.negative_rate)
+    assert np.array_equal(first, second)
+
+
+def test_fit_needs_purchases_and_every_feature():
+    training, _ = synthetic_candidates(n_users=20, seed=3)
+    with pytest.raises(ValueError, match="purchases and non-purchases"):
+        ranker.fit(training.set_column(training.column_names.index("is_bought"), "is_bought",
+                                       pa.array([False] * training.num_rows)), FAST)
+    with pytest.raises(ValueError, match="lack column.*own_lines"):
+        ranker.fit(training.drop(["own_lines"]), FAST)
+
+
+def test_score_cutoffs_fits_on_each_cutoffs_own_training_set():
+    trainings = {47: synthetic_candidates(n_users=200, seed=4)[0],
+                 50: synthetic_candidates(n_users=200, seed=5)[0]}
+    features = {47: synthetic_candidates(n_users=50, seed=6)[0].drop(["is_bought"]),
+                50: synthetic_candidates(n_users=60, seed=7)[0].drop(["is_bought"])}
+    asked = []
+
+    def training_for(cutoff):
+        asked.append(cutoff)
+        return trainings[cutoff]
+
+    scores = ranker.score_cutoffs([50, 47], training_for, features.__getitem__, FAST)
+    assert scores.schema == ranker.SCORES_SCHEMA
+    assert asked == [47, 50]
+    for cutoff, table in features.items():
+        rows = scores.filter(pa.compute.equal(scores["cutoff_week"], cutoff))
+        assert rows["user_id"].to_pylist() == table["user_id"].to_pylist()
+        assert rows["item_id"].to_pylist() == table["item_id"].to_pylist()
+        expected = ranker.probabilities(ranker.fit(trainings[cutoff], FAST), table, FAST.negative_rate)
+        assert np.array_equal(rows["probability"].to_numpy(), expected)
+    assert ranker.score_cutoffs([], training_for, features.__getitem__, FAST).num_rows == 0
+
+
+def test_every_feature_is_a_documented_column_of_int_ranker_features():
+    import yaml
+    from pathlib import Path
+    spec = Path(__file__).resolve().parents[2] / "models" / "intermediate" / "int_ranker_features.yml"
+    columns = [column["name"] for column in yaml.safe_load(spec.read_text())["models"][0]["columns"]]
+    assert all(column.get("description") for column in yaml.safe_load(spec.read_text())["models"][0]["columns"])
+    assert sorted(ranker.FEATURES) == sorted(set(columns) - {"cutoff_week", "user_id", "item_id"})
