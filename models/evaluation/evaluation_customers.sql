@@ -17,19 +17,21 @@ ground_truth as (
 
 ),
 
-transactions as (
+window_purchases as (
 
-    select * from {{ ref('stg_transactions') }}
+    select * from {{ ref('int_window_purchases') }}
 
 ),
 
+-- the test window is defined once, in int_window_purchases
 window_buyers as (
 
-    select distinct cutoffs.cutoff_week, transactions.user_id
-    from cutoffs
-    inner join transactions
-        on transactions.week > cutoffs.cutoff_week
-        and transactions.week <= cutoffs.test_last_week
+    select distinct
+        window_purchases.cutoff_week,
+        window_purchases.user_id
+    from window_purchases
+    inner join cutoffs
+        on window_purchases.cutoff_week = cutoffs.cutoff_week
     where cutoffs.cutoff_kind = 'backtest'
 
 ),

@@ -141,7 +141,7 @@ upsell_items as (
     qualify row_number() over (
         partition by user_price_profile.cutoff_week, user_price_profile.user_id
         order by catalog.popularity_rank
-    ) <= 20
+    ) <= {{ var('upsell_candidates') }}
 
 ),
 

@@ -1,0 +1,26 @@
+-- One row per backtest cutoff, recipient and position: plain ALS, the model's first baseline_depth
+-- items as the course notebook recommends them. The score is a dot product, not a propensity.
+with backtest_recipients as (
+
+    select * from {{ ref('int_backtest_recipients') }}
+
+),
+
+als_candidates as (
+
+    select * from {{ ref('als_candidates') }}
+
+)
+
+select
+    als_candidates.cutoff_week,
+    'als' as strategy,
+    als_candidates.user_id,
+    als_candidates.als_rank as position,
+    als_candidates.item_id,
+    als_candidates.als_score as score
+from als_candidates
+inner join backtest_recipients
+    on als_candidates.cutoff_week = backtest_recipients.cutoff_week
+    and als_candidates.user_id = backtest_recipients.user_id
+where als_candidates.als_rank <= {{ var('baseline_depth') }}
