@@ -309,6 +309,8 @@ def transactions_sql(source: DataSource) -> str:
                 {_number("week_no", "integer")} as week,
                 {_number("day", "integer")} as day,
                 {_number("trans_time", "integer")} as trans_time,
+                -- the course's files number the days and give no dates
+                cast(null as date) as purchase_date,
                 {_number("quantity", "bigint")} as quantity,
                 {_number("sales_value", "double")} as sales_value,
                 -- 0 - x, not -x: a zero discount ("0.0") stays 0.0 instead of becoming -0.0
@@ -327,6 +329,7 @@ def transactions_sql(source: DataSource) -> str:
             -- day 1 is 2017-01-01, the first day of the Complete Journey data
             cast(date_diff('day', date '2017-01-01', cast(transaction_timestamp as date)) + 1 as integer) as day,
             cast(hour(transaction_timestamp) * 100 + minute(transaction_timestamp) as integer) as trans_time,
+            cast(transaction_timestamp as date) as purchase_date,
             cast(quantity as bigint) as quantity,
             cast(sales_value as double) as sales_value,
             cast(retail_disc as double) as retail_disc,
