@@ -58,6 +58,9 @@ CSV_FILES = {
         "causal_data.csv", numeric=("product_id", "store_id", "week_no"),
         text=("display", "mailer"), optional=True,
     ),
+    "customer_channels": RawFile(
+        "customer_channels.csv", numeric=("user_id",), text=("channel",), optional=True,
+    ),
 }
 
 PARQUET_FILES = {
@@ -76,10 +79,16 @@ PARQUET_FILES = {
         "promotions.parquet", numeric=("product_id", "store_id", "week"),
         text=("display_location", "mailer_location"), optional=True,
     ),
+    # real opt-ins, when the retailer has them: a CSV file in either layout
+    "customer_channels": CSV_FILES["customer_channels"],
 }
 
 LAYOUTS = {"csv": CSV_FILES, "parquet": PARQUET_FILES}
-READERS_ORDER = ("transactions", "products", "promotions")
+READERS_ORDER = ("transactions", "products", "promotions", "customer_channels")
+
+# The channels a customer opts in to (reach opt_in in the dbt seed channels); the others reach
+# every store shopper and are never listed in customer_channels.csv.
+CHANNELS_SEED = Path(__file__).resolve().parents[2] / "seeds" / "channels.csv"
 
 
 def embedded_data_dir() -> Path:
@@ -134,10 +143,12 @@ def check(source: DataSource, con: duckdb.DuckDBPyConnection | None = None,
             raise DataError(f"{path}: file missing")
         if path.stat().st_size == 0:
             raise DataError(f"{path}: the file is empty")
-        if source.layout == "csv":
+        if path.suffix == ".csv":
             _check_csv(con, path, spec)
         else:
             _check_parquet(con, path, spec)
+        if entity == "customer_channels":
+            _check_customer_channels(con, source)
 
 
 def _sql_string(value: object) -> str:
@@ -196,7 +207,8 @@ def _check_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: RawFile) -> Non
         raise DataError(f"{path}: missing column(s) {', '.join(m.upper() for m in missing)}; "
                         f"the header is: {header_line[:200]}")
 
-    keys = [name for name in spec.numeric if name in ("household_key", "product_id", "basket_id")]
+    keys = [name for name in spec.numeric
+            if name in ("household_key", "product_id", "basket_id", "user_id")]
     numbers = ",\n".join(f"try_cast(trim({_column(name)}) as double) as number_{i}"
                           for i, name in enumerate(spec.numeric))
     # Per column: what is wrong with its value, null when it is fine (a blank value is fine here;
@@ -276,6 +288,38 @@ def _check_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: RawFile) -> Non
         raise DataError(f"{path}: line {bad_at}, column {column.upper()}: {value!r} {problem}")
     if blank_at is not None:
         raise DataError(f"{path}: line {blank_at} has an empty id")
+
+
+def _check_customer_channels(con: duckdb.DuckDBPyConnection, source: DataSource) -> None:
+    """Every line names an opt-in channel of the seed and a customer of the transactions file."""
+    path = source.path("customer_channels")
+    opt_in = [channel for (channel,) in con.execute(
+        f"select channel from read_csv({_sql_string(CHANNELS_SEED)}) where reach = 'opt_in' "
+        "order by channel").fetchall()]
+    lines = f"""
+        select row_number() over () + 1 as line_number, *
+        from {_read_csv(path)}
+    """
+    bad_channel = con.execute(f"""
+        select line_number, "channel" from ({lines})
+        where lower(trim("channel")) not in (select unnest(?::varchar[]))
+        order by line_number limit 1
+    """, [opt_in]).fetchall()
+    if bad_channel:
+        line, channel = bad_channel[0]
+        raise DataError(f"{path}: line {line}, column CHANNEL: {channel!r} is not an opt-in "
+                        f"channel (one of {', '.join(opt_in)})")
+    unknown_user = con.execute(f"""
+        select line_number, "user_id" from ({lines})
+        where {_number("user_id", "bigint")} not in (
+            select user_id from ({transactions_sql(source)}) where user_id is not null
+        )
+        order by line_number limit 1
+    """).fetchall()
+    if unknown_user:
+        line, user_id = unknown_user[0]
+        raise DataError(f"{path}: line {line}, column USER_ID: {user_id!r} is not a customer "
+                        f"of {source.path('transactions').name}")
 
 
 def _check_parquet(con: duckdb.DuckDBPyConnection, path: Path, spec: RawFile) -> None:
@@ -400,7 +444,20 @@ def promotions_sql(source: DataSource) -> str:
     """
 
 
-READERS = {"transactions": transactions_sql, "products": products_sql, "promotions": promotions_sql}
+def customer_channels_sql(source: DataSource) -> str:
+    """One row per line of customer_channels.csv; empty when the data folder has none."""
+    if not source.has("customer_channels"):
+        return "select null::bigint as user_id, null::varchar as channel where false"
+    return f"""
+        select
+            {_number("user_id", "bigint")} as user_id,
+            lower(trim("channel")) as channel
+        from {_read_csv(source.path("customer_channels"))}
+    """
+
+
+READERS = {"transactions": transactions_sql, "products": products_sql, "promotions": promotions_sql,
+           "customer_channels": customer_channels_sql}
 
 
 def read(entity: str, data_dir: str | None, con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:
