@@ -1,13 +1,23 @@
 -- One row per cutoff, send, customer and item: every send filled by the e-mail's slot rules
--- (macros/fill_slots.sql), from the customer's e-mail candidates ranked by
--- send_score = score x weekday lift ^ weekday_lift_strength. The sends of a week are filled in
--- order (macros/send_sequence.sql: by weekday, then channel_fill_order), and each leaves out the
--- items the customer already gets that week on the same channel or that day on another channel:
--- the Friday e-mail never repeats the Wednesday e-mail, and the push of a day never repeats its
--- e-mail.
+-- (macros/fill_slots.sql), from the customer's e-mail candidates ranked by send_score =
+-- score x weekday lift ^ weekday_lift_strength (of the send's weekday). The sends of a week are
+-- filled in order (macros/send_sequence.sql: by weekday, then channel_fill_order), and each
+-- leaves out the items the customer already gets that week on the same channel or that day on
+-- another channel: the Friday e-mail never repeats the Wednesday e-mail, and the push of a day
+-- never repeats its e-mail.
 -- the slot rules read the seed (the loop below is empty while dbt parses):
 -- depends_on: {{ ref('email_slots') }}
 {%- set sends = send_sequence() %}
+{%- set strength = var('weekday_lift_strength') %}
+{%- if strength is mapping %}
+    {%- set lift_strength -%}
+    case sends.send_weekday
+        {%- for weekday, value in strength.items() %} when '{{ weekday }}' then {{ value }}{% endfor %}
+        else 0 end
+    {%- endset %}
+{%- else %}
+    {%- set lift_strength = strength %}
+{%- endif %}
 with candidates as not materialized (
 
     select * from {{ ref('int_email_candidates') }}
@@ -46,8 +56,7 @@ send_candidates as materialized (
         sends.channel,
         sends.send_weekday,
         coalesce(category_weekday_lift.lift, 1.0) as weekday_lift,
-        candidates.score * power(coalesce(category_weekday_lift.lift, 1.0), {{ var('weekday_lift_strength') }})
-            as send_score
+        candidates.score * power(coalesce(category_weekday_lift.lift, 1.0), {{ lift_strength }}) as send_score
     from send_recipients
     inner join sends
         on send_recipients.cutoff_week = sends.cutoff_week

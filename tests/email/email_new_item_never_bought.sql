@@ -1,5 +1,6 @@
--- In every e-mail and every send (macros/slot_lists.sql), the new-item slot never offers an item the customer bought up to the cutoff: any raw line with
--- quantity > 0 counts, even at zero price. Checked against the raw lines, not the feature table.
+-- In every e-mail and every send (macros/slot_lists.sql), the new-item slot never offers an item
+-- the customer bought up to the cutoff: any raw line with quantity > 0 counts, even at zero price.
+-- Checked against the raw lines, not the feature table.
 with email as (
 
     select * from ({{ slot_lists() }}) as lists where lists.slot = 'new'

@@ -1,4 +1,5 @@
--- Within an e-mail or a send (macros/slot_lists.sql), expected revenue never rises from one position to the next.
+-- Within an e-mail or a send (macros/slot_lists.sql), expected revenue never rises from one
+-- position to the next.
 with email as (
 
     select

@@ -1,5 +1,6 @@
--- Every promo item of an e-mail or a send (macros/slot_lists.sql) is on promotion in the week that stands for the send week: on the promotion
--- calendar of that week, or, without a calendar, sold with a store discount in that week.
+-- Every promo item of an e-mail or a send (macros/slot_lists.sql) is on promotion in the week that
+-- stands for the send week: on the promotion calendar of that week, or, without a calendar, sold
+-- with a store discount in that week.
 with email as (
 
     select * from ({{ slot_lists() }}) as lists where lists.slot = 'promo'

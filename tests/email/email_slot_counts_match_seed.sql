@@ -1,4 +1,5 @@
--- Every e-mail and every send (macros/slot_lists.sql) holds exactly the seed's number of items in every slot (a missing slot counts as 0).
+-- Every e-mail and every send (macros/slot_lists.sql) holds exactly the seed's number of items in
+-- every slot (a missing slot counts as 0).
 with email as (
 
     {{ slot_lists() }}

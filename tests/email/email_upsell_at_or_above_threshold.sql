@@ -1,5 +1,6 @@
--- In every e-mail and every send (macros/slot_lists.sql), the upsell item costs at least the customer's upsell threshold, the threshold is never below the
--- customer's median price, and the upsell item is not a promo item.
+-- In every e-mail and every send (macros/slot_lists.sql), the upsell item costs at least the
+-- customer's upsell threshold, the threshold is never below the customer's median price, and the
+-- upsell item is not a promo item.
 with email as (
 
     select * from ({{ slot_lists() }}) as lists where lists.slot = 'upsell'
