@@ -50,8 +50,21 @@ category_weekday_lift as (
 
 send_candidates as materialized (
 
+    -- the columns the slot rules read (macros/fill_slots.sql), and no others: every send scans them
     select
-        candidates.*,
+        candidates.cutoff_week,
+        candidates.user_id,
+        candidates.item_id,
+        candidates.product_type,
+        candidates.type_id,
+        candidates.als_rank,
+        candidates.own_week_share,
+        candidates.ever_bought,
+        candidates.price,
+        candidates.is_promo,
+        candidates.upsell_threshold,
+        candidates.score,
+        candidates.is_upsell_price,
         sends.send_id,
         sends.channel,
         sends.send_weekday,
