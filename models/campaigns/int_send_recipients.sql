@@ -2,7 +2,10 @@
 -- that decides it. A send reaches the cutoff's recipients who shopped in the last active_weeks
 -- (the production audience rule of int_recipients, applied at every cutoff so that the backtest
 -- sends go to the same kind of customer) and whom the channel reaches: opt-in channels through
--- customer_channels, the receipt every one of them, since they shop in a store.
+-- customer_channels, the receipt every one of them, since they shop in a store. At the production
+-- cutoff the experiment's control group (experiment_groups) is left out of every channel: it is
+-- the hold-out that measures the campaign, and gets the plain receipt without the five products.
+-- The backtest sends go to everyone, so that they measure the lists on the whole audience.
 with sends as (
 
     select * from {{ ref('int_sends') }}
@@ -27,6 +30,18 @@ customer_channels as (
 
 ),
 
+cutoffs as (
+
+    select * from {{ ref('int_cutoffs') }}
+
+),
+
+experiment_groups as (
+
+    select * from {{ ref('experiment_groups') }}
+
+),
+
 active_recipients as (
 
     select recipients.*
@@ -43,6 +58,8 @@ send_recipients as (
         sends.channel,
         active_recipients.user_id
     from sends
+    inner join cutoffs
+        on sends.cutoff_week = cutoffs.cutoff_week
     inner join channels
         on sends.channel = channels.channel
     inner join active_recipients
@@ -50,8 +67,14 @@ send_recipients as (
     left join customer_channels
         on active_recipients.user_id = customer_channels.user_id
         and sends.channel = customer_channels.channel
-    where channels.reach = 'store_visit'
-        or customer_channels.user_id is not null
+    left join experiment_groups
+        on active_recipients.user_id = experiment_groups.user_id
+        and sends.channel = experiment_groups.channel
+    where (channels.reach = 'store_visit' or customer_channels.user_id is not null)
+        and not (
+            cutoffs.cutoff_kind = 'production'
+            and experiment_groups.experiment_group is not distinct from 'control'
+        )
 
 )
 

@@ -1,6 +1,7 @@
--- A send goes only to customers its channel reaches (customer_channels), and reaches almost every
--- reachable customer who shopped in the last active_weeks: only a customer whose slots cannot be
--- filled gets none (2 of 2,218 at the embedded data's production cutoff), never more than 1 %.
+-- A send goes only to customers its channel reaches (customer_channels) who are in the
+-- experiment's treatment group, and reaches almost every such customer who shopped in the last
+-- active_weeks: only a customer whose slots cannot be filled gets none (2 of 2,218 at the
+-- embedded data's production cutoff), never more than 1 %.
 with send_list as (
 
     select * from {{ ref('send_list') }}
@@ -16,6 +17,12 @@ customer_channels as (
 send_plan as (
 
     select * from {{ ref('send_plan') }}
+
+),
+
+experiment_groups as (
+
+    select * from {{ ref('experiment_groups') }}
 
 ),
 
@@ -43,6 +50,17 @@ unreachable as (
 
 ),
 
+held_out as (
+
+    select distinct send_list.send_id, send_list.user_id, 'in the control group' as problem
+    from send_list
+    inner join experiment_groups
+        on send_list.user_id = experiment_groups.user_id
+        and send_list.channel = experiment_groups.channel
+    where experiment_groups.experiment_group = 'control'
+
+),
+
 missed as (
 
     select
@@ -54,6 +72,10 @@ missed as (
         on send_plan.channel = customer_channels.channel
     inner join recent_shoppers
         on customer_channels.user_id = recent_shoppers.user_id
+    inner join experiment_groups
+        on customer_channels.user_id = experiment_groups.user_id
+        and customer_channels.channel = experiment_groups.channel
+        and experiment_groups.experiment_group = 'treatment'
     left join (select distinct send_id, user_id from send_list) as send_list
         on send_plan.send_id = send_list.send_id
         and customer_channels.user_id = send_list.user_id
@@ -62,6 +84,8 @@ missed as (
 )
 
 select send_id, user_id, problem from unreachable
+union all
+select send_id, user_id, problem from held_out
 union all
 select send_id, null, n_missed || ' of ' || n_reachable || ' reachable recent shoppers without the send'
 from missed
