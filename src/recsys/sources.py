@@ -68,6 +68,10 @@ CSV_FILES = {
         text=("display", "mailer"), optional=True, ids=("product_id",),
         small=("week_no",),
     ),
+    "customer_channels": RawFile(
+        "customer_channels.csv", numeric=("user_id",), text=("channel",), optional=True,
+        ids=("user_id",),
+    ),
 }
 
 PARQUET_FILES = {
@@ -86,9 +90,14 @@ PARQUET_FILES = {
         "promotions.parquet", numeric=("product_id", "store_id", "week"),
         text=("display_location", "mailer_location"), optional=True,
     ),
+    # real opt-ins, when the retailer has them: a CSV file in either layout
+    "customer_channels": CSV_FILES["customer_channels"],
 }
 
 LAYOUTS = {"csv": CSV_FILES, "parquet": PARQUET_FILES}
+# The channels a customer opts in to (reach opt_in in the dbt seed channels); the others reach
+# every store shopper and are never listed in customer_channels.csv.
+CHANNELS_SEED = Path(__file__).resolve().parents[2] / "seeds" / "channels.csv"
 
 
 def embedded_data_dir() -> Path:
@@ -147,6 +156,8 @@ def check(source: DataSource, con: duckdb.DuckDBPyConnection | None = None,
             _check_csv(con, path, spec)
         else:
             _check_parquet(con, path, spec)
+        if entity == "customer_channels":
+            _check_customer_channels(con, source)
 
 
 def sql_string(value: object) -> str:
@@ -315,6 +326,38 @@ def _check_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: RawFile) -> Non
         raise DataError(f"{path}: line {blank_at} has an empty id")
 
 
+def _check_customer_channels(con: duckdb.DuckDBPyConnection, source: DataSource) -> None:
+    """Every line names an opt-in channel of the seed and a customer of the transactions file."""
+    path = source.path("customer_channels")
+    opt_in = [channel for (channel,) in con.execute(
+        f"select channel from read_csv({sql_string(CHANNELS_SEED)}) where reach = 'opt_in' "
+        "order by channel").fetchall()]
+    lines = f"""
+        select row_number() over () + 1 as line_number, *
+        from {_read_csv(path)}
+    """
+    bad_channel = con.execute(f"""
+        select line_number, "channel" from ({lines})
+        where lower(trim("channel")) not in (select unnest(?::varchar[]))
+        order by line_number limit 1
+    """, [opt_in]).fetchall()
+    if bad_channel:
+        line, channel = bad_channel[0]
+        raise DataError(f"{path}: line {line}, column CHANNEL: {channel!r} is not an opt-in "
+                        f"channel (one of {', '.join(opt_in)})")
+    unknown_user = con.execute(f"""
+        select line_number, "user_id" from ({lines})
+        where {_number("user_id", "bigint")} not in (
+            select user_id from ({transactions_sql(source)}) where user_id is not null
+        )
+        order by line_number limit 1
+    """).fetchall()
+    if unknown_user:
+        line, user_id = unknown_user[0]
+        raise DataError(f"{path}: line {line}, column USER_ID: {user_id!r} is not a customer "
+                        f"of {source.path('transactions').name}")
+
+
 def _check_parquet(con: duckdb.DuckDBPyConnection, path: Path, spec: RawFile) -> None:
     try:
         described = con.execute(f"describe select * from read_parquet({sql_string(path)})").fetchall()
@@ -346,6 +389,8 @@ def transactions_sql(source: DataSource) -> str:
                 {_number("week_no", "integer")} as week,
                 {_number("day", "integer")} as day,
                 {_number("trans_time", "integer")} as trans_time,
+                -- the course's files number the days and give no dates
+                cast(null as date) as purchase_date,
                 {_number("quantity", "bigint")} as quantity,
                 {_number("sales_value", "double")} as sales_value,
                 -- 0 - x, not -x: a zero discount ("0.0") stays 0.0 instead of becoming -0.0
@@ -364,6 +409,7 @@ def transactions_sql(source: DataSource) -> str:
             -- day 1 is 2017-01-01, the first day of the Complete Journey data
             cast(date_diff('day', date '2017-01-01', cast(transaction_timestamp as date)) + 1 as integer) as day,
             cast(hour(transaction_timestamp) * 100 + minute(transaction_timestamp) as integer) as trans_time,
+            cast(transaction_timestamp as date) as purchase_date,
             cast(quantity as bigint) as quantity,
             cast(sales_value as double) as sales_value,
             cast(retail_disc as double) as retail_disc,
@@ -434,7 +480,20 @@ def promotions_sql(source: DataSource) -> str:
     """
 
 
-READERS = {"transactions": transactions_sql, "products": products_sql, "promotions": promotions_sql}
+def customer_channels_sql(source: DataSource) -> str:
+    """One row per line of customer_channels.csv; empty when the data folder has none."""
+    if not source.has("customer_channels"):
+        return "select null::bigint as user_id, null::varchar as channel where false"
+    return f"""
+        select
+            {_number("user_id", "bigint")} as user_id,
+            lower(trim("channel")) as channel
+        from {_read_csv(source.path("customer_channels"))}
+    """
+
+
+READERS = {"transactions": transactions_sql, "products": products_sql, "promotions": promotions_sql,
+           "customer_channels": customer_channels_sql}
 
 
 # The schema of the dbt source `raw` (models/staging/__sources.yml): one view per entity.

@@ -39,11 +39,8 @@ shares as (
     left join reached
         on channels.channel = reached.channel
     where channels.reach = 'opt_in'
-        -- channels read from customer_channels.csv are not simulated
-        and not exists (
-            select 1 from customer_channels
-            where customer_channels.channel = channels.channel and customer_channels.source = 'file'
-        )
+        -- with a customer_channels.csv nothing is simulated
+        and not exists (select 1 from customer_channels where customer_channels.source = 'file')
 
 )
 

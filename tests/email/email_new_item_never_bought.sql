@@ -1,8 +1,9 @@
--- The new-item slot never offers an item the customer bought up to the cutoff: any raw line with
--- quantity > 0 counts, even at zero price. Checked against the raw lines, not the feature table.
+-- In every e-mail and every send (macros/slot_lists.sql), the new-item slot never offers an item
+-- the customer bought up to the cutoff: any raw line with quantity > 0 counts, even at zero price.
+-- Checked against the raw lines, not the feature table.
 with email as (
 
-    select * from {{ ref('recommendations') }} where strategy = 'email_policy' and slot = 'new'
+    select * from ({{ slot_lists() }}) as lists where lists.slot = 'new'
 
 ),
 
@@ -12,7 +13,7 @@ transaction_checks as (
 
 )
 
-select email.cutoff_week, email.user_id, email.item_id, transaction_checks.week as bought_in_week
+select email.cutoff_week, email.list_id, email.user_id, email.item_id, transaction_checks.week as bought_in_week
 from email
 inner join transaction_checks
     on email.user_id = transaction_checks.user_id

@@ -1,8 +1,9 @@
--- Every promo item is on promotion in the week that stands for the send week: on the promotion
--- calendar of that week, or, without a calendar, sold with a store discount in that week.
+-- Every promo item of an e-mail or a send (macros/slot_lists.sql) is on promotion in the week that
+-- stands for the send week: on the promotion calendar of that week, or, without a calendar, sold
+-- with a store discount in that week.
 with email as (
 
-    select * from {{ ref('recommendations') }} where strategy = 'email_policy' and slot = 'promo'
+    select * from ({{ slot_lists() }}) as lists where lists.slot = 'promo'
 
 ),
 
@@ -26,7 +27,7 @@ transactions as (
 
 evidence as (
 
-    select email.cutoff_week, email.user_id, email.item_id,
+    select email.cutoff_week, email.list_id, email.user_id, email.item_id,
         promo_calendar.promo_source,
         exists (
             select 1 from promotions

@@ -1,8 +1,9 @@
--- The upsell item costs at least the customer's upsell threshold, the threshold is never below the
--- customer's median price, and the upsell item is not a promo item.
+-- In every e-mail and every send (macros/slot_lists.sql), the upsell item costs at least the
+-- customer's upsell threshold, the threshold is never below the customer's median price, and the
+-- upsell item is not a promo item.
 with email as (
 
-    select * from {{ ref('recommendations') }} where strategy = 'email_policy' and slot = 'upsell'
+    select * from ({{ slot_lists() }}) as lists where lists.slot = 'upsell'
 
 ),
 
@@ -18,7 +19,7 @@ promo_items as (
 
 )
 
-select email.cutoff_week, email.user_id, email.item_id, email.price,
+select email.cutoff_week, email.list_id, email.user_id, email.item_id, email.price,
     user_price_profile.upsell_threshold, user_price_profile.median_price
 from email
 left join user_price_profile

@@ -51,13 +51,14 @@ RANKER_TABLES = ("int_ranker_training", "ranker_scores")
 # is built from the features. The promotion tables read the calendar, which B does not change,
 # so they are equal at both cutoffs.
 DOWNSTREAM_TABLES = ("int_cutoff_transactions", "int_email_picks", "recommendations",
-                     "recommendation_coverage")
+                     "recommendation_coverage", "int_sends", "category_weekday_lift",
+                     "int_send_recipients", "int_send_picks")
 CALENDAR_TABLES = ("int_cutoffs", "int_promo_calendar", "int_promo_items")
 
 # The evaluation: at a backtest cutoff these read the test window on purpose.
 EVALUATION_TABLES = ("int_window_purchases", "ground_truth", "evaluation_customers",
-                     "metrics_per_customer", "metrics_at_k", "metrics_by_slot", "calibration",
-                     "candidate_recall")
+                     "metrics_per_customer", "metrics_at_k", "metrics_by_slot", "metrics_by_send",
+                     "calibration", "candidate_recall")
 
 # Customers chosen by a fixed integer hash of their id, as recsys.fixtures chooses households.
 DROPPED_CUSTOMERS = 8

@@ -133,7 +133,7 @@ def test_changed_seed_builds_with_every_test_passing(changed_slots_build):
 
 
 @pytest.mark.parametrize("table, group", [("recommendations", "cutoff_week, user_id"),
-                                          ("email_recommendations", "send_week, user_id")])
+                                          ("email_recommendations", "send_id, user_id")])
 def test_changed_seed_gives_two_promo_two_new_one_upsell(changed_slots_build, table, group):
     _, con = changed_slots_build
     broken = email_violations(con, table, group, CHANGED_SLOTS)
@@ -145,7 +145,7 @@ def test_changed_seed_gives_two_promo_two_new_one_upsell(changed_slots_build, ta
 
 
 @pytest.mark.parametrize("table, group", [("recommendations", "cutoff_week, user_id"),
-                                          ("email_recommendations", "send_week, user_id")])
+                                          ("email_recommendations", "send_id, user_id")])
 def test_default_seed_gives_three_promo_one_new_one_upsell(default_slots_build, table, group):
     workspace, con = default_slots_build
     problems = node_problems(workspace.root / "target")

@@ -1,0 +1,70 @@
+{#
+  Where the export files go: the folder that RECSYS_EXPORTS names, else exports/ beside the
+  database file that profiles.yml opens (RECSYS_DB, else recsys.duckdb at the repository root).
+  A wrapped build (make run) points RECSYS_EXPORTS at its own staging folder.
+#}
+{% macro exports_dir() %}
+    {%- set database = env_var('RECSYS_DB', 'recsys.duckdb') -%}
+    {%- set database_dir = database.rsplit('/', 1)[0] if '/' in database else '.' -%}
+    {{- return(env_var('RECSYS_EXPORTS', database_dir ~ '/exports')) -}}
+{% endmacro %}
+
+{#
+  SQL statements that create `path` and every missing folder above it. DuckDB's partitioned COPY
+  creates only the last folder of its target, and dbt has no other way to make one: a partitioned
+  COPY of no rows creates its target folder and writes nothing.
+#}
+{% macro create_folders(path) %}
+    {%- set parts = path.split('/') -%}
+    {%- set statements = [] -%}
+    {%- for i in range(1, parts | length + 1) -%}
+        {%- set folder = parts[:i] | join('/') -%}
+        {%- if folder not in ('', '.', '..') and not folder.endswith('/..') -%}
+            {%- do statements.append(
+                "copy (select 1 as folder, 1 as empty where false) to '" ~ folder
+                ~ "' (format csv, partition_by (folder), overwrite_or_ignore true)") -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{- return(statements) -}}
+{% endmacro %}
+
+{#
+  An export model of one channel in one file format: the channel's rows of send_list, written by
+  dbt-duckdb's external materialization as one file per send,
+  <exports_dir>/<format>/<channel>/send_id=<send_id>/data_0.<format>. The whole folder of the
+  channel and format is replaced, so last week's sends do not linger.
+#}
+{% macro export_send_list(channel, format) %}
+{%- set folder = exports_dir() ~ '/' ~ format -%}
+{{ config(
+    materialized='external',
+    format=format,
+    location=folder ~ '/' ~ channel,
+    pre_hook=create_folders(folder),
+    options={'partition_by': 'send_id', 'write_partition_columns': 'true', 'overwrite': 'true'},
+) }}
+with send_list as (
+
+    select * from {{ ref('send_list') }}
+
+)
+
+select
+    send_list.send_id,
+    send_list.send_week,
+    send_list.user_id,
+    send_list.position,
+    send_list.item_id,
+    send_list.slot,
+    send_list.display_text,
+    send_list.reason,
+    send_list.price,
+    send_list.department,
+    send_list.category,
+    send_list.product_type,
+    send_list.brand,
+    send_list.package_size
+from send_list
+where send_list.channel = '{{ channel }}'
+order by send_list.send_id, send_list.user_id, send_list.position
+{% endmacro %}
