@@ -7,4 +7,4 @@ select
     round(hit_rate, 3) as hit_rate,
     round(money_hit_rate, 3) as money_hit_rate
 from {{ ref('metrics_by_slot') }}
-order by cutoff_week, hit_rate desc
+order by cutoff_week asc, hit_rate desc

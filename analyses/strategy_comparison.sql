@@ -11,4 +11,4 @@ select
     hit_rate
 from {{ ref('metrics_at_k') }}
 where k in (5, 10)
-order by cutoff_week, k, precision desc
+order by cutoff_week asc, k asc, precision desc

@@ -15,7 +15,7 @@
   upsell_threshold) and `rank_by`; `extra_columns` are passed through to the result.
 #}
 {% macro fill_slots(candidates, keys, rank_by='score', extra_columns=[]) %}
-{%- set key_list = keys | join(', ') -%}
+    {%- set key_list = keys | join(', ') -%}
 with email_slots as (
 
     select * from {{ ref('email_slots') }}
@@ -182,8 +182,8 @@ select
     picked_candidates.upsell_threshold,
     picked_candidates.ever_bought,
     picked_candidates.is_promo
-    {%- for column in extra_columns %},
+{%- for column in extra_columns %},
     picked_candidates.{{ column }}
-    {%- endfor %}
+{%- endfor %}
 from picked_candidates
 {% endmacro %}

@@ -30,7 +30,11 @@ sends as (
 
 send_windows as (
 
-    select distinct sends.cutoff_week, sends.send_weekday, sends.iso_weekday, sends.window_days
+    select distinct
+        sends.cutoff_week,
+        sends.send_weekday,
+        sends.iso_weekday,
+        sends.window_days
     from sends
 
 ),
@@ -75,10 +79,17 @@ window_shares as (
 
     select
         category_windows.*,
-        sum(category_windows.n_window_lines) over (partition by category_windows.cutoff_week,
-            category_windows.send_weekday, category_windows.window_days)
-        / sum(category_windows.n_lines) over (partition by category_windows.cutoff_week,
-            category_windows.send_weekday, category_windows.window_days) as window_share
+        sum(category_windows.n_window_lines)
+            over (
+                partition by
+                    category_windows.cutoff_week,
+                    category_windows.send_weekday, category_windows.window_days
+            )
+        / sum(category_windows.n_lines) over (
+            partition by
+                category_windows.cutoff_week,
+                category_windows.send_weekday, category_windows.window_days
+        ) as window_share
     from category_windows
 
 )
@@ -92,6 +103,6 @@ select
     cast(window_shares.n_lines as bigint) as n_lines,
     window_shares.window_share,
     (coalesce(window_shares.n_window_lines, 0) + {{ var('weekday_lift_prior_lines') }} * window_shares.window_share)
-        / (window_shares.n_lines + {{ var('weekday_lift_prior_lines') }})
-        / window_shares.window_share as lift
+    / (window_shares.n_lines + {{ var('weekday_lift_prior_lines') }})
+    / window_shares.window_share as lift
 from window_shares

@@ -10,13 +10,13 @@
 {%- set sends = send_sequence() %}
 {%- set strength = var('weekday_lift_strength') %}
 {%- if strength is mapping %}
-    {%- set lift_strength -%}
-    case sends.send_weekday
-        {%- for weekday, value in strength.items() %} when '{{ weekday }}' then {{ value }}{% endfor %}
+{%- set lift_strength -%}
+case sends.send_weekday
+{%- for weekday, value in strength.items() %} when '{{ weekday }}' then {{ value }}{% endfor %}
         else 0 end
     {%- endset %}
 {%- else %}
-    {%- set lift_strength = strength %}
+{%- set lift_strength = strength %}
 {%- endif %}
 with candidates as not materialized (
 
@@ -120,7 +120,8 @@ send_picks as (
     select * from send_{{ i }}_picks
     {%- else %}
     -- no schedule built yet (dbt parse, docs on an empty database): nothing to fill
-    select * from send_candidates where false
+    select * from send_candidates
+    where false
     {%- endfor %}
 
 )

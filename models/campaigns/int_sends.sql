@@ -32,7 +32,8 @@ weekdays as (
         weekday_names.weekday,
         cast(weekday_names.iso_weekday as integer) as iso_weekday
     from (
-        select unnest(['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday']) as weekday,
+        select
+            unnest(['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday']) as weekday,
             unnest(range(1, 8)) as iso_weekday
     ) as weekday_names
 
@@ -49,7 +50,7 @@ scheduled as (
         -- days until the channel's next send (7 when it sends once a week)
         coalesce(
             min((next_weekdays.iso_weekday - weekdays.iso_weekday + 7) % 7)
-                filter (where next_weekdays.iso_weekday <> weekdays.iso_weekday),
+            filter (where next_weekdays.iso_weekday <> weekdays.iso_weekday),
             7
         ) as window_days
     from send_schedule

@@ -56,7 +56,7 @@ display_parts as (
         production_picks.user_id,
         production_picks.item_id,
         coalesce(products.product_type, 'ITEM ' || products.item_id)
-            || coalesce(' ' || products.package_size, '') as display_name,
+        || coalesce(' ' || products.package_size, '') as display_name,
         ' ' || printf('$%.2f', production_picks.price) as display_price,
         channels.max_text_length
     from production_picks
@@ -80,7 +80,7 @@ select
     production_picks.expected_revenue,
     production_picks.reason,
     rtrim(left(display_parts.display_name, display_parts.max_text_length - length(display_parts.display_price)))
-        || display_parts.display_price as display_text,
+    || display_parts.display_price as display_text,
     production_picks.weekday_lift,
     products.department,
     products.category,

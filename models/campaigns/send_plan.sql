@@ -14,7 +14,9 @@ send_list as (
 
 recipients_per_send as (
 
-    select send_list.send_id, count(distinct send_list.user_id) as n_recipients
+    select
+        send_list.send_id,
+        count(distinct send_list.user_id) as n_recipients
     from send_list
     group by send_list.send_id
 

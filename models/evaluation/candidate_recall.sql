@@ -35,8 +35,8 @@ found as (
 per_source as (
 
     unpivot found
-    on from_own as 'own', from_als as 'als', from_popular as 'popular', from_promo as 'promo',
-        from_type_alternative as 'type_alternative', from_upsell as 'upsell', from_any as 'all'
+    on from_own as own, from_als as als, from_popular as popular, from_promo as promo,
+    from_type_alternative as type_alternative, from_upsell as upsell, from_any as 'all'
     into name source value is_found
 
 )

@@ -40,10 +40,18 @@ counts as (
 
     select
         cutoffs.cutoff_week,
-        (select count(*) from recipients where recipients.cutoff_week = cutoffs.cutoff_week) as n_recipients,
-        (select count(*) from window_buyers where window_buyers.cutoff_week = cutoffs.cutoff_week) as n_window_buyers,
-        (select count(distinct ground_truth.user_id) from ground_truth
-            where ground_truth.cutoff_week = cutoffs.cutoff_week) as n_evaluated
+        (
+            select count(*) from recipients
+            where recipients.cutoff_week = cutoffs.cutoff_week
+        ) as n_recipients,
+        (
+            select count(*) from window_buyers
+            where window_buyers.cutoff_week = cutoffs.cutoff_week
+        ) as n_window_buyers,
+        (
+            select count(distinct ground_truth.user_id) from ground_truth
+            where ground_truth.cutoff_week = cutoffs.cutoff_week
+        ) as n_evaluated
     from cutoffs
     where cutoffs.cutoff_kind = 'backtest'
 

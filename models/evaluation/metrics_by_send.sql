@@ -41,7 +41,8 @@ days as (
 
 backtest_sends as (
 
-    select sends.* from sends where sends.cutoff_kind = 'backtest'
+    select sends.* from sends
+    where sends.cutoff_kind = 'backtest'
 
 ),
 
@@ -58,16 +59,19 @@ window_purchases as (
     inner join days
         on transactions.day = days.day
     where case
-        when backtest_sends.send_date is null then transactions.week = backtest_sends.send_week
-        else days.purchase_date >= backtest_sends.send_date
-            and days.purchase_date < backtest_sends.window_end_date
-    end
+            when backtest_sends.send_date is null then transactions.week = backtest_sends.send_week
+            else days.purchase_date >= backtest_sends.send_date
+                and days.purchase_date < backtest_sends.window_end_date
+        end
 
 ),
 
 evaluated as (
 
-    select distinct send_recipients.cutoff_week, send_recipients.send_id, send_recipients.user_id
+    select distinct
+        send_recipients.cutoff_week,
+        send_recipients.send_id,
+        send_recipients.user_id
     from send_recipients
     inner join window_purchases
         on send_recipients.cutoff_week = window_purchases.cutoff_week
@@ -78,12 +82,22 @@ evaluated as (
 
 lists as (
 
-    select send_picks.cutoff_week, send_picks.send_id, send_picks.user_id, 'send' as list,
-        send_picks.item_id, send_picks.price
+    select
+        send_picks.cutoff_week,
+        send_picks.send_id,
+        send_picks.user_id,
+        'send' as list,
+        send_picks.item_id,
+        send_picks.price
     from send_picks
     union all
-    select evaluated.cutoff_week, evaluated.send_id, evaluated.user_id, 'single_list' as list,
-        recommendations.item_id, recommendations.price
+    select
+        evaluated.cutoff_week,
+        evaluated.send_id,
+        evaluated.user_id,
+        'single_list' as list,
+        recommendations.item_id,
+        recommendations.price
     from evaluated
     inner join recommendations
         on evaluated.cutoff_week = recommendations.cutoff_week
@@ -153,7 +167,10 @@ per_send as (
 
 recipients_per_send as (
 
-    select send_recipients.cutoff_week, send_recipients.send_id, count(*) as n_recipients
+    select
+        send_recipients.cutoff_week,
+        send_recipients.send_id,
+        count(*) as n_recipients
     from send_recipients
     group by all
 

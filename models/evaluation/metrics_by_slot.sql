@@ -14,7 +14,10 @@ ground_truth as (
 
 evaluated as (
 
-    select distinct ground_truth.cutoff_week, ground_truth.user_id from ground_truth
+    select distinct
+        ground_truth.cutoff_week,
+        ground_truth.user_id
+    from ground_truth
 
 )
 
@@ -26,7 +29,7 @@ select
     count(ground_truth.item_id) as n_hits,
     count(ground_truth.item_id) / count(*) as hit_rate,
     coalesce(sum(recommendations.price) filter (where ground_truth.item_id is not null), 0)
-        / sum(recommendations.price) as money_hit_rate
+    / sum(recommendations.price) as money_hit_rate
 from recommendations
 inner join evaluated
     on recommendations.cutoff_week = evaluated.cutoff_week

@@ -28,7 +28,10 @@ evaluated as (
 
 strategy_depth as (
 
-    select recommendations.cutoff_week, recommendations.strategy, max(recommendations.position) as depth
+    select
+        recommendations.cutoff_week,
+        recommendations.strategy,
+        max(recommendations.position) as depth
     from recommendations
     inner join evaluated
         on recommendations.cutoff_week = evaluated.cutoff_week
@@ -36,11 +39,20 @@ strategy_depth as (
 
 ),
 
+ks as (
+
+    select unnest({{ var('metric_ks') }}) as k
+
+),
+
 strategy_k as (
 
-    select strategy_depth.cutoff_week, strategy_depth.strategy, ks.k
+    select
+        strategy_depth.cutoff_week,
+        strategy_depth.strategy,
+        ks.k
     from strategy_depth
-    cross join (select unnest({{ var('metric_ks') }}) as k) as ks
+    cross join ks
     where ks.k <= strategy_depth.depth
 
 ),

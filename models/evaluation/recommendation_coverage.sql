@@ -20,7 +20,9 @@ products as (
 
 first_five as (
 
-    select recommendations.*, products.product_type
+    select
+        recommendations.*,
+        products.product_type
     from recommendations
     inner join products
         on recommendations.item_id = products.item_id
@@ -42,7 +44,9 @@ per_customer as (
 
 catalog as (
 
-    select item_popularity.cutoff_week, count(*) filter (where item_popularity.is_top_n) as n_catalog_items
+    select
+        item_popularity.cutoff_week,
+        count(*) filter (where item_popularity.is_top_n) as n_catalog_items
     from item_popularity
     group by item_popularity.cutoff_week
 
@@ -50,7 +54,10 @@ catalog as (
 
 items_reached as (
 
-    select first_five.cutoff_week, first_five.strategy, count(distinct first_five.item_id) as n_items
+    select
+        first_five.cutoff_week,
+        first_five.strategy,
+        count(distinct first_five.item_id) as n_items
     from first_five
     group by first_five.cutoff_week, first_five.strategy
 

@@ -43,7 +43,9 @@ mix_channels as (
     select
         mixes.mix,
         channel_bits.channel
-    from range(1, cast(pow(2, (select count(*) from channel_bits)) as bigint)) as mixes (mix)
+    from range(
+            1, cast(pow(2, (select count(all_channels.channel) from channel_bits as all_channels)) as bigint)
+        ) as mixes (mix)
     inner join channel_bits
         on (mixes.mix >> channel_bits.bit) & 1 = 1
 
@@ -108,7 +110,10 @@ select
     metrics.goal_uplift as total_revenue_goal,
     metrics.goal_uplift / nullif(mix_revenue.revenue / total.revenue, 0) as required_uplift,
     'for +' || round(100 * metrics.goal_uplift, 1) || ' % of total revenue, these customers must spend '
-        || coalesce(round(100 * metrics.goal_uplift / nullif(mix_revenue.revenue / total.revenue, 0)) || ' % more', 'infinitely more')
+    || coalesce(
+        round(100 * metrics.goal_uplift / nullif(mix_revenue.revenue / total.revenue, 0)) || ' % more',
+        'infinitely more'
+    )
         as in_words
 from mix_names
 inner join mix_revenue
@@ -117,4 +122,4 @@ cross join total
 cross join periods
 inner join metrics
     on metrics.metric = 'revenue_per_customer'
-order by mix_revenue.revenue desc, mix_names.n_channels, mix_names.channels
+order by mix_revenue.revenue desc, mix_names.n_channels asc, mix_names.channels asc

@@ -98,8 +98,9 @@ select
     cast(case
         when customer_periods.shopped_before
             then ntile(10) over (
-                partition by customer_periods.period, customer_periods.shopped_before
-                order by customer_periods.pre_revenue, customer_periods.user_id)
+                    partition by customer_periods.period, customer_periods.shopped_before
+                    order by customer_periods.pre_revenue, customer_periods.user_id
+                )
         else 0
     end as integer) as stratum,
     customer_periods.pre_revenue,

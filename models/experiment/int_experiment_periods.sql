@@ -20,9 +20,9 @@ experiment_start as (
 
     select
         {% if var('experiment_start_week') | string | trim == '' -%}
-        data_weeks.last_week - {{ var('experiment_weeks') }} + 1
+            data_weeks.last_week - {{ var('experiment_weeks') }} + 1
         {%- else -%}
-        {{ var('experiment_start_week') }}
+            {{ var('experiment_start_week') }}
         {%- endif %} as start_week,
         data_weeks.last_week
     from data_weeks
@@ -53,6 +53,8 @@ select
     cast(periods.outcome_first_week - 1 as integer) as pre_last_week,
     cast(periods.outcome_first_week as integer) as outcome_first_week,
     cast(periods.outcome_first_week + {{ var('experiment_weeks') }} - 1 as integer) as outcome_last_week,
-    cast(least(periods.last_week, periods.outcome_first_week + {{ var('experiment_weeks') }} - 1)
-        as integer) as outcome_data_last_week
+    cast(
+        least(periods.last_week, periods.outcome_first_week + {{ var('experiment_weeks') }} - 1)
+        as integer
+    ) as outcome_data_last_week
 from periods

@@ -49,9 +49,9 @@ select
     ranker_scores.probability as score,
     features.is_upsell_price,
     0.45 * features.own_week_share
-        + 0.4 * features.recent_week_share
-        + 0.1 * least(greatest(coalesce(features.als_score, 0), 0), 1)
-        + 0.05 * features.buyer_share as hybrid_score
+    + 0.4 * features.recent_week_share
+    + 0.1 * least(greatest(coalesce(features.als_score, 0), 0), 1)
+    + 0.05 * features.buyer_share as hybrid_score
 from features
 inner join ranker_scores
     on features.cutoff_week = ranker_scores.cutoff_week

@@ -56,15 +56,17 @@ recent_sales as (
         cutoff_transactions.item_id,
         count(*) filter (where cutoff_transactions.retail_disc > 0) / count(*) as discount_line_share,
         -- decimal terms: an exact mean, whatever order the threads add in
-        coalesce(avg(cast(cutoff_transactions.retail_disc
-            / nullif(cutoff_transactions.sales_value + cutoff_transactions.retail_disc, 0) as decimal(18, 6)))
-            filter (where cutoff_transactions.retail_disc > 0), 0) as discount_depth,
+        coalesce(avg(cast(
+            cutoff_transactions.retail_disc
+            / nullif(cutoff_transactions.sales_value + cutoff_transactions.retail_disc, 0) as decimal(18, 6)
+        ))
+        filter (where cutoff_transactions.retail_disc > 0), 0) as discount_depth,
         count(distinct cutoff_transactions.user_id) filter (
             where cutoff_transactions.week > cutoff_transactions.cutoff_week - 4
         ) as n_buyers_last_4_weeks,
         count(distinct cutoff_transactions.user_id) filter (
             where cutoff_transactions.week > cutoff_transactions.cutoff_week - 8
-                and cutoff_transactions.week <= cutoff_transactions.cutoff_week - 4
+            and cutoff_transactions.week <= cutoff_transactions.cutoff_week - 4
         ) as n_buyers_previous_4_weeks
     from cutoff_transactions
     where cutoff_transactions.week > cutoff_transactions.cutoff_week - {{ var('price_window_weeks') }}
@@ -87,8 +89,8 @@ catalog as (
         case
             when products.product_type is null then -item_popularity.item_id
             else dense_rank() over (
-                partition by item_popularity.cutoff_week order by products.product_type
-            )
+                    partition by item_popularity.cutoff_week order by products.product_type
+                )
         end as type_id,
         promo_items.item_id is not null as is_promo,
         coalesce(promo_items.display_stores, 0) as display_stores,
@@ -96,7 +98,7 @@ catalog as (
         coalesce(recent_sales.discount_line_share, 0) as discount_line_share,
         coalesce(recent_sales.discount_depth, 0) as discount_depth,
         (coalesce(recent_sales.n_buyers_last_4_weeks, 0) + 1)
-            / (coalesce(recent_sales.n_buyers_previous_4_weeks, 0) + 1) as buyer_trend
+        / (coalesce(recent_sales.n_buyers_previous_4_weeks, 0) + 1) as buyer_trend
     from item_popularity
     inner join customers_per_cutoff
         on item_popularity.cutoff_week = customers_per_cutoff.cutoff_week

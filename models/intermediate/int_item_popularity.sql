@@ -28,7 +28,7 @@ ranked as (
         item_sales.*,
         row_number() over (
             partition by item_sales.cutoff_week
-            order by item_sales.n_buyers desc, item_sales.n_lines desc, item_sales.item_id
+            order by item_sales.n_buyers desc, item_sales.n_lines desc, item_sales.item_id asc
         ) as popularity_rank
     from item_sales
 

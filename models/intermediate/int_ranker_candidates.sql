@@ -36,7 +36,10 @@ user_price_profile as (
 
 own_items as (
 
-    select user_item_history.cutoff_week, user_item_history.user_id, user_item_history.item_id,
+    select
+        user_item_history.cutoff_week,
+        user_item_history.user_id,
+        user_item_history.item_id,
         'own' as source
     from user_item_history
     where user_item_history.n_lines > 0
@@ -45,7 +48,10 @@ own_items as (
 
 als_items as (
 
-    select als_candidates.cutoff_week, als_candidates.user_id, als_candidates.item_id,
+    select
+        als_candidates.cutoff_week,
+        als_candidates.user_id,
+        als_candidates.item_id,
         'als' as source
     from als_candidates
 
@@ -53,7 +59,11 @@ als_items as (
 
 popular_items as (
 
-    select recipients.cutoff_week, recipients.user_id, catalog.item_id, 'popular' as source
+    select
+        recipients.cutoff_week,
+        recipients.user_id,
+        catalog.item_id,
+        'popular' as source
     from recipients
     inner join catalog
         on recipients.cutoff_week = catalog.cutoff_week
@@ -63,19 +73,25 @@ popular_items as (
 
 promo_catalog as (
 
-    select catalog.cutoff_week, catalog.item_id
+    select
+        catalog.cutoff_week,
+        catalog.item_id
     from catalog
     where catalog.is_promo
     qualify row_number() over (
-        partition by catalog.cutoff_week
-        order by catalog.popularity_rank
-    ) <= {{ var('fallback_items') }}
+            partition by catalog.cutoff_week
+            order by catalog.popularity_rank
+        ) <= {{ var('fallback_items') }}
 
 ),
 
 promo_items as (
 
-    select recipients.cutoff_week, recipients.user_id, promo_catalog.item_id, 'promo' as source
+    select
+        recipients.cutoff_week,
+        recipients.user_id,
+        promo_catalog.item_id,
+        'promo' as source
     from recipients
     inner join promo_catalog
         on recipients.cutoff_week = promo_catalog.cutoff_week
@@ -98,26 +114,32 @@ repeated_types as (
     group by user_item_history.cutoff_week, user_item_history.user_id, catalog.type_id
     having sum(user_item_history.n_weeks) >= 2
     qualify row_number() over (
-        partition by user_item_history.cutoff_week, user_item_history.user_id
-        order by sum(user_item_history.n_lines) desc, catalog.type_id
-    ) <= {{ var('alternative_types') }}
+            partition by user_item_history.cutoff_week, user_item_history.user_id
+            order by sum(user_item_history.n_lines) desc, catalog.type_id
+        ) <= {{ var('alternative_types') }}
 
 ),
 
 type_leaders as (
 
-    select catalog.cutoff_week, catalog.type_id, catalog.item_id
+    select
+        catalog.cutoff_week,
+        catalog.type_id,
+        catalog.item_id
     from catalog
     qualify row_number() over (
-        partition by catalog.cutoff_week, catalog.type_id
-        order by catalog.popularity_rank
-    ) <= {{ var('alternatives_per_type') }}
+            partition by catalog.cutoff_week, catalog.type_id
+            order by catalog.popularity_rank
+        ) <= {{ var('alternatives_per_type') }}
 
 ),
 
 type_alternative_items as (
 
-    select repeated_types.cutoff_week, repeated_types.user_id, type_leaders.item_id,
+    select
+        repeated_types.cutoff_week,
+        repeated_types.user_id,
+        type_leaders.item_id,
         'type_alternative' as source
     from repeated_types
     inner join type_leaders
@@ -128,7 +150,10 @@ type_alternative_items as (
 
 upsell_items as (
 
-    select user_price_profile.cutoff_week, user_price_profile.user_id, catalog.item_id,
+    select
+        user_price_profile.cutoff_week,
+        user_price_profile.user_id,
+        catalog.item_id,
         'upsell' as source
     from user_price_profile
     inner join recipients
@@ -139,9 +164,9 @@ upsell_items as (
         and catalog.price >= user_price_profile.upsell_threshold
     where not catalog.is_promo
     qualify row_number() over (
-        partition by user_price_profile.cutoff_week, user_price_profile.user_id
-        order by catalog.popularity_rank
-    ) <= {{ var('upsell_candidates') }}
+            partition by user_price_profile.cutoff_week, user_price_profile.user_id
+            order by catalog.popularity_rank
+        ) <= {{ var('upsell_candidates') }}
 
 ),
 

@@ -102,7 +102,10 @@ promo_purchase_weeks as (
 -- buyers per week off it
 item_weeks as (
 
-    select user_item_weeks.item_id, user_item_weeks.week, count(*) as n_buyers
+    select
+        user_item_weeks.item_id,
+        user_item_weeks.week,
+        count(*) as n_buyers
     from user_item_weeks
     where user_item_weeks.n_lines > 0
     group by user_item_weeks.item_id, user_item_weeks.week
@@ -115,9 +118,11 @@ item_promo_lift as (
         cutoffs.cutoff_week,
         item_weeks.item_id,
         (coalesce(sum(item_weeks.n_buyers) filter (where promotions.item_id is not null), 0) + 1)
-            / (count(promotions.item_id) + 1)
-            / ((coalesce(sum(item_weeks.n_buyers) filter (where promotions.item_id is null), 0) + 1)
-                / ({{ var('price_window_weeks') }} - count(promotions.item_id) + 1)) as promo_lift
+        / (count(promotions.item_id) + 1)
+        / (
+            (coalesce(sum(item_weeks.n_buyers) filter (where promotions.item_id is null), 0) + 1)
+            / ({{ var('price_window_weeks') }} - count(promotions.item_id) + 1)
+        ) as promo_lift
     from cutoffs
     inner join item_weeks
         on item_weeks.week <= cutoffs.cutoff_week
@@ -234,10 +239,12 @@ select
     candidates.cutoff_week - user_item_history.last_week as weeks_since_last_purchase,
     -- the customer's own mean interval between purchase weeks of the item
     (user_item_history.last_week - user_item_history.first_week)
-        / nullif(user_item_history.n_weeks - 1, 0) as mean_interval_weeks,
+    / nullif(user_item_history.n_weeks - 1, 0) as mean_interval_weeks,
     (candidates.cutoff_week - user_item_history.last_week)
-        / nullif((user_item_history.last_week - user_item_history.first_week)
-            / nullif(user_item_history.n_weeks - 1, 0), 0) as interval_ratio,
+    / nullif(
+        (user_item_history.last_week - user_item_history.first_week)
+        / nullif(user_item_history.n_weeks - 1, 0), 0
+    ) as interval_ratio,
     user_item_history.n_discounted_lines / nullif(user_item_history.n_lines, 0) as own_discount_share,
     coalesce(promo_purchase_weeks.promo_weeks_bought, 0) / nullif(user_item_history.n_weeks, 0)
         as own_promo_week_share,

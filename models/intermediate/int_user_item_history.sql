@@ -21,14 +21,14 @@ select
     count(*) filter (where user_item_weeks.n_lines > 0) as n_weeks,
     count(*) filter (
         where user_item_weeks.n_lines > 0
-            and user_item_weeks.week > cutoffs.cutoff_week - {{ var('recent_weeks') }}
+        and user_item_weeks.week > cutoffs.cutoff_week - {{ var('recent_weeks') }}
     ) as n_recent_weeks,
     max(user_item_weeks.week) filter (where user_item_weeks.n_lines > 0) as last_week,
     min(user_item_weeks.week) filter (where user_item_weeks.n_lines > 0) as first_week,
     -- recent weeks weigh more: a week k weeks before the cutoff counts decay_rate ^ k; decimal
     -- terms so that the sum is exact in any order
     sum(cast(pow({{ var('decay_rate') }}, cutoffs.cutoff_week - user_item_weeks.week) as decimal(18, 6)))
-        filter (where user_item_weeks.n_lines > 0) as decayed_weeks,
+    filter (where user_item_weeks.n_lines > 0) as decayed_weeks,
     sum(user_item_weeks.n_discounted_lines) as n_discounted_lines,
     sum(user_item_weeks.quantity) as quantity,
     sum(user_item_weeks.sales_value) as sales_value,

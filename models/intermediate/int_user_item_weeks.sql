@@ -27,9 +27,11 @@ clean_weeks as (
         -- decimal sums: exact, so the result does not depend on the order threads add in
         sum(cast(transactions.sales_value as decimal(18, 2))) as sales_value,
         -- each line counts 1 less discount_weight x the store discount's share of its shelf price
-        sum(cast(1 - {{ var('discount_weight') }} * least(greatest(coalesce(transactions.retail_disc
-            / nullif(transactions.sales_value + transactions.retail_disc, 0), 0), 0), 1)
-            as decimal(18, 6))) as interaction_weight
+        sum(cast(1 - {{ var('discount_weight') }} * least(greatest(coalesce(
+            transactions.retail_disc
+            / nullif(transactions.sales_value + transactions.retail_disc, 0), 0
+        ), 0), 1)
+        as decimal(18, 6))) as interaction_weight
     from transactions
     group by transactions.user_id, transactions.item_id, transactions.week
 

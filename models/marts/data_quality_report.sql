@@ -12,19 +12,18 @@ clean_transactions as (
 
 ),
 
-rules as (
+rules (rule_order, rule, description) as (
 
-    select * from (values
-        (1, 'non_positive_quantity', 'quantity is zero or negative'),
-        (2, 'non_positive_sales_value', 'sales value is zero or negative'),
-        (3, 'missing_value', 'a number is missing (an empty cell in the file)'),
-        (4, 'date_out_of_range', 'week, day or time of day outside its range (vars max_week, max_day; time 0-2359)'),
-        (5, 'unknown_product', 'the product is not in the product file'),
-        (6, 'excluded_department', 'the department is in the excluded_departments seed'),
-        (7, 'implausible_amount', 'quantity or sales value above the vars max_quantity, max_sales_value'),
-        (8, 'duplicate_line', 'an exact copy of another line'),
-        (9, 'kept', 'clean lines in stg_transactions')
-    ) as rules (rule_order, rule, description)
+    values
+    (1, 'non_positive_quantity', 'quantity is zero or negative'),
+    (2, 'non_positive_sales_value', 'sales value is zero or negative'),
+    (3, 'missing_value', 'a number is missing (an empty cell in the file)'),
+    (4, 'date_out_of_range', 'week, day or time of day outside its range (vars max_week, max_day; time 0-2359)'),
+    (5, 'unknown_product', 'the product is not in the product file'),
+    (6, 'excluded_department', 'the department is in the excluded_departments seed'),
+    (7, 'implausible_amount', 'quantity or sales value above the vars max_quantity, max_sales_value'),
+    (8, 'duplicate_line', 'an exact copy of another line'),
+    (9, 'kept', 'clean lines in stg_transactions')
 
 ),
 
@@ -51,6 +50,12 @@ kept as (
 
 ),
 
+dropped_by_rules as (
+
+    select coalesce(sum(lines_per_reason.lines), 0) as lines from lines_per_reason
+
+),
+
 rule_lines as (
 
     select
@@ -59,13 +64,14 @@ rule_lines as (
         rules.description,
         case rules.rule
             when 'kept' then kept.lines
-            when 'duplicate_line' then raw_total.lines - kept.lines
-                - (select coalesce(sum(lines), 0) from lines_per_reason)
+            when 'duplicate_line'
+                then raw_total.lines - kept.lines - dropped_by_rules.lines
             else coalesce(lines_per_reason.lines, 0)
         end as lines
     from rules
     cross join raw_total
     cross join kept
+    cross join dropped_by_rules
     left join lines_per_reason
         on rules.rule = lines_per_reason.rule
 

@@ -23,6 +23,6 @@ select distinct
     transaction_checks.coupon_match_disc,
     -- the shelf price: what a unit cost before the store's and the matched coupon discounts
     (transaction_checks.sales_value + transaction_checks.retail_disc + transaction_checks.coupon_match_disc)
-        / transaction_checks.quantity as shelf_unit_price
+    / transaction_checks.quantity as shelf_unit_price
 from transaction_checks
 where transaction_checks.drop_reason is null

@@ -34,9 +34,9 @@ own_and_popular as (
         and user_item_history.user_id = backtest_recipients.user_id
     where user_item_history.n_lines > 0
     qualify row_number() over (
-        partition by user_item_history.cutoff_week, user_item_history.user_id
-        order by user_item_history.n_lines desc, user_item_history.last_week desc, user_item_history.item_id
-    ) <= {{ var('baseline_depth') }}
+            partition by user_item_history.cutoff_week, user_item_history.user_id
+            order by user_item_history.n_lines desc, user_item_history.last_week desc, user_item_history.item_id asc
+        ) <= {{ var('baseline_depth') }}
     union all
     select
         popularity.cutoff_week,
@@ -57,17 +57,18 @@ own_top as (
         own_and_popular.user_id,
         row_number() over (
             partition by own_and_popular.cutoff_week, own_and_popular.user_id
-            order by own_and_popular.source_order, own_and_popular.score desc,
-                own_and_popular.last_week desc, own_and_popular.item_id
+            order by
+                own_and_popular.source_order asc, own_and_popular.score desc,
+                own_and_popular.last_week desc, own_and_popular.item_id asc
         ) as position,
         own_and_popular.item_id,
         own_and_popular.score
     from own_and_popular
     -- an own item that is also popular is listed once, as an own item
     qualify row_number() over (
-        partition by own_and_popular.cutoff_week, own_and_popular.user_id, own_and_popular.item_id
-        order by own_and_popular.source_order
-    ) = 1
+            partition by own_and_popular.cutoff_week, own_and_popular.user_id, own_and_popular.item_id
+            order by own_and_popular.source_order
+        ) = 1
 
 )
 

@@ -22,7 +22,7 @@ recent_shoppers as (
 
     select distinct transactions.user_id
     from transactions
-    where transactions.week > (select max(week) from transactions) - {{ var('active_weeks') }}
+    where transactions.week > (select max(all_lines.week) from transactions as all_lines) - {{ var('active_weeks') }}
 
 ),
 
@@ -38,17 +38,29 @@ receipt_reach as (
 
 missing as (
 
-    select user_id, 'recent shopper without receipt' as problem from recent_shoppers
+    select
+        user_id,
+        'recent shopper without receipt' as problem
+    from recent_shoppers
     except
-    select user_id, 'recent shopper without receipt' from receipt_reach
+    select
+        user_id,
+        'recent shopper without receipt'
+    from receipt_reach
 
 ),
 
 extra as (
 
-    select user_id, 'receipt for a customer who did not shop recently' as problem from receipt_reach
+    select
+        user_id,
+        'receipt for a customer who did not shop recently' as problem
+    from receipt_reach
     except
-    select user_id, 'receipt for a customer who did not shop recently' from recent_shoppers
+    select
+        user_id,
+        'receipt for a customer who did not shop recently'
+    from recent_shoppers
 
 )
 

@@ -20,10 +20,12 @@ customers as (
 
 reached as (
 
-    select channel, count(*) as n_reached
+    select
+        customer_channels.channel,
+        count(*) as n_reached
     from customer_channels
-    where source = 'simulated'
-    group by channel
+    where customer_channels.source = 'simulated'
+    group by customer_channels.channel
 
 ),
 
@@ -40,9 +42,12 @@ shares as (
         on channels.channel = reached.channel
     where channels.reach = 'opt_in'
         -- with a customer_channels.csv nothing is simulated
-        and not exists (select 1 from customer_channels where customer_channels.source = 'file')
+        and not exists (
+            select 1 from customer_channels
+            where customer_channels.source = 'file'
+        )
 
 )
 
 select * from shares
-where abs(simulated_share - reach_share) > tolerance
+where abs(shares.simulated_share - shares.reach_share) > shares.tolerance

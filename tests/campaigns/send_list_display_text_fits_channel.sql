@@ -12,8 +12,13 @@ channels as (
 
 )
 
-select send_list.send_id, send_list.user_id, send_list.position, send_list.display_text,
-    length(send_list.display_text) as text_length, channels.max_text_length
+select
+    send_list.send_id,
+    send_list.user_id,
+    send_list.position,
+    send_list.display_text,
+    length(send_list.display_text) as text_length,
+    channels.max_text_length
 from send_list
 inner join channels
     on send_list.channel = channels.channel

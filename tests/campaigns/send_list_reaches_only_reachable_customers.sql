@@ -36,13 +36,16 @@ recent_shoppers as (
 
     select distinct transactions.user_id
     from transactions
-    where transactions.week > (select max(week) from transactions) - {{ var('active_weeks') }}
+    where transactions.week > (select max(all_lines.week) from transactions as all_lines) - {{ var('active_weeks') }}
 
 ),
 
 unreachable as (
 
-    select distinct send_list.send_id, send_list.user_id, 'not reachable by the channel' as problem
+    select distinct
+        send_list.send_id,
+        send_list.user_id,
+        'not reachable by the channel' as problem
     from send_list
     anti join customer_channels
         on send_list.user_id = customer_channels.user_id
@@ -52,7 +55,10 @@ unreachable as (
 
 held_out as (
 
-    select distinct send_list.send_id, send_list.user_id, 'in the control group' as problem
+    select distinct
+        send_list.send_id,
+        send_list.user_id,
+        'in the control group' as problem
     from send_list
     inner join experiment_groups
         on send_list.user_id = experiment_groups.user_id
@@ -76,17 +82,33 @@ missed as (
         on customer_channels.user_id = experiment_groups.user_id
         and customer_channels.channel = experiment_groups.channel
         and experiment_groups.experiment_group = 'treatment'
-    left join (select distinct send_id, user_id from send_list) as send_list
+    left join (
+        select distinct
+            send_list.send_id,
+            send_list.user_id
+        from send_list
+    ) as send_list
         on send_plan.send_id = send_list.send_id
         and customer_channels.user_id = send_list.user_id
     group by send_plan.send_id
 
 )
 
-select send_id, user_id, problem from unreachable
+select
+    send_id,
+    user_id,
+    problem
+from unreachable
 union all
-select send_id, user_id, problem from held_out
+select
+    send_id,
+    user_id,
+    problem
+from held_out
 union all
-select send_id, null, n_missed || ' of ' || n_reachable || ' reachable recent shoppers without the send'
+select
+    send_id,
+    null,
+    n_missed || ' of ' || n_reachable || ' reachable recent shoppers without the send'
 from missed
 where n_missed > 0.01 * n_reachable

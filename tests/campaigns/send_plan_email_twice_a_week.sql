@@ -22,20 +22,47 @@ email_weekdays as (
 
 planned as (
 
-    select channel, send_weekday, send_time from send_plan
+    select
+        send_plan.channel,
+        send_plan.send_weekday,
+        send_plan.send_time
+    from send_plan
 
 ),
 
 scheduled as (
 
-    select channel, send_weekday, send_time from send_schedule
+    select
+        send_schedule.channel,
+        send_schedule.send_weekday,
+        send_schedule.send_time
+    from send_schedule
 
 )
 
-select 'e-mail sends on fewer than two weekdays' as problem, null as channel, null as send_weekday
+select
+    'e-mail sends on fewer than two weekdays' as problem,
+    null as channel,
+    null as send_weekday
 from email_weekdays
 where email_weekdays.n_weekdays < 2
 union all
-select 'planned, not scheduled', channel, send_weekday from (select * from planned except select * from scheduled)
+select
+    'planned, not scheduled',
+    channel,
+    send_weekday
+from (
+    select * from planned
+    except
+    select * from scheduled
+) as planned_only
 union all
-select 'scheduled, not planned', channel, send_weekday from (select * from scheduled except select * from planned)
+select
+    'scheduled, not planned',
+    channel,
+    send_weekday
+from (
+    select * from scheduled
+    except
+    select * from planned
+) as scheduled_only

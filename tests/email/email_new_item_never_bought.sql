@@ -3,7 +3,8 @@
 -- Checked against the raw lines, not the feature table.
 with email as (
 
-    select * from ({{ slot_lists() }}) as lists where lists.slot = 'new'
+    select * from ({{ slot_lists() }}) as lists
+    where lists.slot = 'new'
 
 ),
 
@@ -13,7 +14,12 @@ transaction_checks as (
 
 )
 
-select email.cutoff_week, email.list_id, email.user_id, email.item_id, transaction_checks.week as bought_in_week
+select
+    email.cutoff_week,
+    email.list_id,
+    email.user_id,
+    email.item_id,
+    transaction_checks.week as bought_in_week
 from email
 inner join transaction_checks
     on email.user_id = transaction_checks.user_id

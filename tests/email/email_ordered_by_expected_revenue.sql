@@ -3,14 +3,17 @@
 with email as (
 
     select
-        cutoff_week,
-        list_id,
-        user_id,
-        position,
-        expected_revenue,
-        lag(expected_revenue) over (partition by cutoff_week, list_id, user_id order by position) as previous_revenue
+        lists.cutoff_week,
+        lists.list_id,
+        lists.user_id,
+        lists.position,
+        lists.expected_revenue,
+        lag(lists.expected_revenue)
+            over (partition by lists.cutoff_week, lists.list_id, lists.user_id order by lists.position)
+            as previous_revenue
     from ({{ slot_lists() }}) as lists
 
 )
 
-select * from email where expected_revenue > previous_revenue
+select * from email
+where email.expected_revenue > email.previous_revenue

@@ -3,7 +3,8 @@
 -- with a store discount in that week.
 with email as (
 
-    select * from ({{ slot_lists() }}) as lists where lists.slot = 'promo'
+    select * from ({{ slot_lists() }}) as lists
+    where lists.slot = 'promo'
 
 ),
 
@@ -27,13 +28,17 @@ transactions as (
 
 evidence as (
 
-    select email.cutoff_week, email.list_id, email.user_id, email.item_id,
+    select
+        email.cutoff_week,
+        email.list_id,
+        email.user_id,
+        email.item_id,
         promo_calendar.promo_source,
-        exists (
+        exists(
             select 1 from promotions
             where promotions.item_id = email.item_id and promotions.week = promo_calendar.promo_week
         ) as on_calendar,
-        exists (
+        exists(
             select 1 from transactions
             where transactions.item_id = email.item_id and transactions.week = promo_calendar.promo_week
                 and transactions.retail_disc > 0
@@ -45,5 +50,5 @@ evidence as (
 )
 
 select * from evidence
-where (promo_source <> 'retail_discount' and not on_calendar)
-    or (promo_source = 'retail_discount' and not sold_on_discount)
+where (evidence.promo_source <> 'retail_discount' and not evidence.on_calendar)
+    or (evidence.promo_source = 'retail_discount' and not evidence.sold_on_discount)

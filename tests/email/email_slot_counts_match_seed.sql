@@ -14,13 +14,22 @@ email_slots as (
 
 customers as (
 
-    select distinct email.cutoff_week, email.list_id, email.user_id from email
+    select distinct
+        email.cutoff_week,
+        email.list_id,
+        email.user_id
+    from email
 
 ),
 
 slot_counts as (
 
-    select email.cutoff_week, email.list_id, email.user_id, email.slot, count(*) as n_items
+    select
+        email.cutoff_week,
+        email.list_id,
+        email.user_id,
+        email.slot,
+        count(*) as n_items
     from email
     group by email.cutoff_week, email.list_id, email.user_id, email.slot
 
@@ -43,7 +52,13 @@ left join slot_counts
 where coalesce(slot_counts.n_items, 0) <> email_slots.n_items
 union all
 -- and no slot outside the seed
-select slot_counts.cutoff_week, slot_counts.list_id, slot_counts.user_id, slot_counts.slot, 0, slot_counts.n_items
+select
+    slot_counts.cutoff_week,
+    slot_counts.list_id,
+    slot_counts.user_id,
+    slot_counts.slot,
+    0,
+    slot_counts.n_items
 from slot_counts
 anti join email_slots
     on slot_counts.slot = email_slots.slot

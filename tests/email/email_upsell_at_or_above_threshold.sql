@@ -3,7 +3,8 @@
 -- upsell item is not a promo item.
 with email as (
 
-    select * from ({{ slot_lists() }}) as lists where lists.slot = 'upsell'
+    select * from ({{ slot_lists() }}) as lists
+    where lists.slot = 'upsell'
 
 ),
 
@@ -19,8 +20,14 @@ promo_items as (
 
 )
 
-select email.cutoff_week, email.list_id, email.user_id, email.item_id, email.price,
-    user_price_profile.upsell_threshold, user_price_profile.median_price
+select
+    email.cutoff_week,
+    email.list_id,
+    email.user_id,
+    email.item_id,
+    email.price,
+    user_price_profile.upsell_threshold,
+    user_price_profile.median_price
 from email
 left join user_price_profile
     on email.cutoff_week = user_price_profile.cutoff_week

@@ -2,9 +2,13 @@
 -- at every backtest cutoff.
 with expected as (
 
-    select cutoffs.cutoff_week, strategies.strategy, ks.k
+    select
+        cutoffs.cutoff_week,
+        strategies.strategy,
+        ks.k
     from {{ ref('int_cutoffs') }} as cutoffs
-    cross join (values ('email_policy'), ('popularity'), ('own_top'), ('als'), ('hybrid'), ('ranker')) as strategies (strategy)
+    cross join
+        (values ('email_policy'), ('popularity'), ('own_top'), ('als'), ('hybrid'), ('ranker')) as strategies (strategy)
     cross join (values (1), (3), (5), (10)) as ks (k)
     where cutoffs.cutoff_kind = 'backtest'
         and not (strategies.strategy = 'email_policy' and ks.k > 5)

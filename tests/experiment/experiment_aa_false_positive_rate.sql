@@ -6,6 +6,8 @@
 select *
 from {{ ref('experiment_aa') }} as experiment_aa
 where experiment_aa.mean_control_customers >= 10
-    and (experiment_aa.n_salts < {{ var('aa_salts') }}
+    and (
+        experiment_aa.n_salts < {{ var('aa_salts') }}
         or abs(experiment_aa.false_positive_rate - 0.05) > 3.5 * experiment_aa.binomial_standard_error
-        or abs(experiment_aa.false_positive_rate_cuped - 0.05) > 3.5 * experiment_aa.binomial_standard_error)
+        or abs(experiment_aa.false_positive_rate_cuped - 0.05) > 3.5 * experiment_aa.binomial_standard_error
+    )

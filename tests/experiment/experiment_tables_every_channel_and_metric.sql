@@ -10,11 +10,41 @@ with expected as (
 
 )
 
-(select 'experiment_power' as missing_from, * from expected
- except select 'experiment_power', channel, metric from {{ ref('experiment_power') }})
+(
+    select
+        'experiment_power' as missing_from,
+        *
+    from expected
+    except
+    select
+        'experiment_power',
+        channel,
+        metric
+    from {{ ref('experiment_power') }}
+)
 union all
-(select 'experiment_aa', * from expected
- except select 'experiment_aa', channel, metric from {{ ref('experiment_aa') }})
+(
+    select
+        'experiment_aa',
+        *
+    from expected
+    except
+    select
+        'experiment_aa',
+        channel,
+        metric
+    from {{ ref('experiment_aa') }}
+)
 union all
-(select 'experiment_readout', * from expected
- except select 'experiment_readout', channel, metric from {{ ref('experiment_readout') }})
+(
+    select
+        'experiment_readout',
+        *
+    from expected
+    except
+    select
+        'experiment_readout',
+        channel,
+        metric
+    from {{ ref('experiment_readout') }}
+)
