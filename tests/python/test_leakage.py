@@ -52,7 +52,9 @@ RANKER_TABLES = ("int_ranker_training", "ranker_scores")
 # so they are equal at both cutoffs.
 DOWNSTREAM_TABLES = ("int_cutoff_transactions", "int_email_picks", "recommendations",
                      "recommendation_coverage", "int_sends", "category_weekday_lift",
-                     "int_send_recipients", "int_send_picks")
+                     "int_send_recipients", "int_send_picks", "int_strategy_popularity",
+                     "int_strategy_own_top", "int_strategy_als", "int_strategy_hybrid",
+                     "int_strategy_ranker")
 CALENDAR_TABLES = ("int_cutoffs", "int_promo_calendar", "int_promo_items")
 
 # The evaluation: at a backtest cutoff these read the test window on purpose.
