@@ -92,6 +92,10 @@ class Staging:
 
     Both lie beside their live counterparts (same file system, so the swap is a rename) under
     names unique to the run. Create it only while holding :func:`database_lock`.
+
+    The export files stay where the build wrote them, because the database's export views
+    (dbt-duckdb's external materialization) name that folder: the live exports path becomes a
+    symbolic link to it, swapped in one rename.
     """
 
     def __init__(self, database: Path, exports: Path):
@@ -102,6 +106,7 @@ class Staging:
         # the same file name as the live database: dbt-duckdb names the catalog after it
         self.database = self.database_folder / database.name
         self.exports = self.exports_folder / exports.name
+        self.exports_published = False
 
     def _prefix(self, kind: str) -> str:
         return f".{self.live_database.name}.{kind}-"
@@ -114,7 +119,15 @@ class Staging:
         """
         found = [*self.live_database.parent.glob(self._prefix("building") + "*"),
                  *self.live_exports.parent.glob(self._prefix("exports") + "*")]
-        return [path for path in found if path not in (self.database_folder, self.exports_folder)]
+        keep = {self.database_folder, self.exports_folder, self._live_exports_folder()}
+        return [path for path in found if path not in keep]
+
+    def _live_exports_folder(self) -> Path | None:
+        """The staging folder of the run whose exports are live, where the live link points."""
+        if not self.live_exports.is_symlink():
+            return None
+        folder = self.live_exports.resolve().parent
+        return folder if folder.name.startswith(self._prefix("exports")) else None
 
     def seed_from_live(self) -> None:
         """Start from a compacted copy of the live database (for a build of selected models only)."""
@@ -136,15 +149,24 @@ class Staging:
         wal(self.live_database).unlink(missing_ok=True)
         os.replace(self.database, self.live_database)
         if self.exports.is_dir():
-            # A folder cannot replace a non-empty folder in one rename: the old one moves into
-            # this run's staging folder first and goes with it.
-            if self.live_exports.exists():
-                os.rename(self.live_exports, self.exports_folder / "previous")
-            os.rename(self.exports, self.live_exports)
+            self._link_exports()
+
+    def _link_exports(self) -> None:
+        previous = self._live_exports_folder()
+        if self.live_exports.exists() and not self.live_exports.is_symlink():
+            # a real folder (a plain dbt build wrote it): it goes with this run's staging folder
+            os.rename(self.live_exports, self.database_folder / "previous-exports")
+        link = self.exports_folder.with_name(self.exports_folder.name + ".link")
+        os.symlink(os.path.relpath(self.exports, self.live_exports.parent), link)
+        os.replace(link, self.live_exports)
+        self.exports_published = True
+        if previous is not None:
+            shutil.rmtree(previous, ignore_errors=True)
 
     def remove(self) -> None:
-        for folder in (self.database_folder, self.exports_folder):
-            shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(self.database_folder, ignore_errors=True)
+        if not self.exports_published:
+            shutil.rmtree(self.exports_folder, ignore_errors=True)
 
 
 def dbt_command(data_dir: str | None, grid: bool, extra: list[str]) -> list[str]:
@@ -176,7 +198,10 @@ def build(data_dir: str | None, grid: bool = False, extra: list[str] = ()) -> in
             staging = Staging(target, exports_path(target))
             try:
                 for leftover in staging.leftovers():
-                    shutil.rmtree(leftover, ignore_errors=True)
+                    if leftover.is_symlink():  # a link that died before it was swapped in
+                        leftover.unlink()
+                    else:
+                        shutil.rmtree(leftover, ignore_errors=True)
                 returncode, seconds = run_dbt(staging, lock, dbt_command(data_dir, grid, list(extra)),
                                               keep_tables=bool(extra))
                 if returncode != 0:

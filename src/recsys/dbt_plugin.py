@@ -1,9 +1,11 @@
 """A dbt-duckdb plugin (profiles.yml, ``plugins:``) that lets dbt check the raw data first.
 
-It registers the SQL function ``recsys_check_inputs(data_dir)`` on dbt's DuckDB connection, and
-the project's ``on-run-start`` hook calls it before any model runs. A bad input file then stops
-plain ``dbt build`` with the one-line message of :class:`recsys.sources.DataError` as its first
-error, before any table has been replaced.
+It registers the SQL function ``recsys_input_problem(data_dir)`` on dbt's DuckDB connection.
+The project's ``on-run-start`` hook (macros/check_inputs.sql) calls it before any model runs and
+turns a problem into a compilation error, which stops plain ``dbt build`` at once, before any
+table has been replaced. (A hook that merely fails would need dbt's
+``skip_nodes_if_on_run_start_fails``, whose skip path crashes on the project's exposures in
+dbt 1.11.)
 """
 
 from __future__ import annotations
@@ -15,20 +17,18 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 from recsys import sources
 
 
-def check_inputs(data_dir: str) -> str:
-    """Check every input file of ``data_dir`` (empty: the embedded data); return the folder."""
+def input_problem(data_dir: str) -> str:
+    """The one-line problem of the input files of ``data_dir`` (empty: the embedded data), or ''."""
     try:
-        source = sources.locate(data_dir or None)
-        sources.check(source)
+        sources.check(sources.locate(data_dir or None))
     except sources.DataError as error:
-        # dbt reports a failed hook only in its summary at the end, inside DuckDB's wording;
-        # this line comes first, right under the hook's START line
+        # dbt prints its compilation error after a few lines of its own; this line comes first
         print(f"error: {error}", file=sys.stderr, flush=True)
-        raise
-    return f"{source.folder} ({source.layout})"
+        return f"error: {error}"
+    return ""
 
 
 class Plugin(BasePlugin):
     def configure_connection(self, conn):
-        conn.create_function("recsys_check_inputs", check_inputs, ["VARCHAR"], "VARCHAR",
+        conn.create_function("recsys_input_problem", input_problem, ["VARCHAR"], "VARCHAR",
                              side_effects=True)
