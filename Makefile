@@ -3,6 +3,8 @@
 VENV   := .venv
 PYTHON := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+SPARK_STAMP := $(VENV)/.installed-spark
+SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: run test grid bench docs clean
 
@@ -13,10 +15,14 @@ unexport DATA_DIR
 shell_quote = '$(subst ','\'',$(1))'
 DATA_DIR_ARG = $(if $(value DATA_DIR),--data-dir $(call shell_quote,$(value DATA_DIR)))
 
-run: $(STAMP)
-	$(PYTHON) -m recsys.build $(DATA_DIR_ARG)
+# TARGET=spark builds on local Spark what runs there so far (README "Running on Spark").
+TARGET ?= duckdb
 
-test: $(STAMP)
+run: $(STAMP) $(if $(filter spark,$(TARGET)),$(SPARK_STAMP))
+	$(PYTHON) -m recsys.build --target $(TARGET) $(DATA_DIR_ARG)
+
+# the tests include the Spark build (tests/python/test_spark.py), so they need its packages
+test: $(STAMP) $(SPARK_STAMP)
 	$(PYTHON) -m pytest
 
 grid: $(STAMP)
@@ -34,5 +40,12 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
+# The Spark target's packages, beside the DuckDB ones, and Java 17 when the machine has none
+# (as root, or through sudo).
+$(SPARK_STAMP): $(STAMP) requirements-spark.txt constraints.txt
+	command -v java >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq openjdk-17-jre-headless; }
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-spark.txt -c constraints.txt
+	touch $(SPARK_STAMP)
+
 clean:
-	rm -rf $(VENV) target logs
+	rm -rf $(VENV) target logs spark-warehouse
