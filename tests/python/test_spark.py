@@ -113,3 +113,22 @@ def test_bad_input_on_spark_gives_the_same_line(built, spark_env, csv_sample_dir
     assert expected.file in errors[0] and expected.problem in errors[0], errors[0]
     ran = [node.node.name for node in result.result or [] if str(node.status) != "skipped"]
     assert ran == [], ran
+
+
+def test_session_helper_is_the_default_only_for_session_connections():
+    """dbt_recsys_spark adds the session method and leaves Databricks' methods as they were."""
+    from types import SimpleNamespace
+
+    import dbt_recsys_spark
+    from dbt.adapters.spark.impl import SparkAdapter
+
+    def adapter(method: str):
+        return SimpleNamespace(config=SimpleNamespace(credentials=SimpleNamespace(method=method)))
+
+    helpers = SparkAdapter.python_submission_helpers.fget(None)
+    assert helpers["session"] is dbt_recsys_spark.SessionPythonJobHelper
+    assert {"job_cluster", "all_purpose_cluster"} <= set(helpers)
+    default = SparkAdapter.default_python_submission_method.fget
+    assert default(adapter("session")) == "session"
+    assert default(adapter("http")) == "all_purpose_cluster"
+    assert "recsys_check_inputs" in SparkAdapter._available_
