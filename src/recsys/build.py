@@ -11,6 +11,7 @@ from one build to the next. Export files that the build writes (into ``RECSYS_EX
 staged the same way and replace the live exports folder together with the database.
 
     python -m recsys.build [--data-dir DIR] [--grid] [-- extra dbt arguments]
+    python -m recsys.build --target spark [--data-dir DIR]   (README "Running on Spark")
 """
 
 from __future__ import annotations
@@ -220,6 +221,25 @@ def build(data_dir: str | None, grid: bool = False, extra: list[str] = ()) -> in
         return LOCKED_EXIT
 
 
+def build_spark(data_dir: str | None, extra: list[str] = ()) -> int:
+    """`make run TARGET=spark`: the models that run on Spark so far (selectors.yml, spark_ready)
+    on the profile's spark target. Spark replaces its tables one at a time, like plain dbt."""
+    try:
+        sources.check(sources.locate(data_dir))
+    except sources.DataError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return BAD_INPUT_EXIT
+    started = time.perf_counter()
+    command = dbt_command(data_dir, False, ["--target", "spark", "--selector", "spark_ready", *extra])
+    returncode = subprocess.run(command, cwd=REPO).returncode
+    seconds = time.perf_counter() - started
+    if returncode != 0:
+        print(f"error: dbt build on Spark failed after {seconds:.1f} s (see the lines above)", file=sys.stderr)
+        return returncode
+    print(f"built the spark_ready models on Spark in {seconds:.1f} s")
+    return 0
+
+
 def run_dbt(staging: Staging, lock: int, command: list[str], keep_tables: bool) -> tuple[int, float]:
     """Run dbt into the staging database; return its exit code and the seconds it took.
 
@@ -243,8 +263,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", default=os.environ.get("DATA_DIR") or None,
                         help="folder with the raw files (default: the embedded Complete Journey data)")
     parser.add_argument("--grid", action="store_true", help="also build the opt-in ALS grid search (als_grid)")
+    parser.add_argument("--target", choices=("duckdb", "spark"), default="duckdb",
+                        help="spark: build what runs on Spark so far on the profile's spark target")
     parser.add_argument("dbt_args", nargs="*", help="extra arguments for dbt build")
     args = parser.parse_args(argv)
+    if args.target == "spark":
+        return build_spark(args.data_dir, args.dbt_args)
     return build(args.data_dir, args.grid, args.dbt_args)
 
 
