@@ -5,6 +5,8 @@ PYTHON := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 # Debian's Chromium for the report's browser test (playwright cannot download its own here)
 CHROMIUM := /usr/bin/chromium
+SPARK_STAMP := $(VENV)/.installed-spark
+SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: run test report grid bench docs clean
 
@@ -15,10 +17,15 @@ unexport DATA_DIR
 shell_quote = '$(subst ','\'',$(1))'
 DATA_DIR_ARG = $(if $(value DATA_DIR),--data-dir $(call shell_quote,$(value DATA_DIR)))
 
-run: $(STAMP)
-	$(PYTHON) -m recsys.build $(DATA_DIR_ARG)
+# TARGET=spark builds on local Spark what runs there so far (README "Running on Spark").
+TARGET ?= duckdb
 
-test: $(STAMP) $(CHROMIUM)
+run: $(STAMP) $(if $(filter spark,$(TARGET)),$(SPARK_STAMP))
+	$(PYTHON) -m recsys.build --target $(TARGET) $(DATA_DIR_ARG)
+
+# the tests include the Spark build (tests/python/test_spark.py), so they need its packages,
+# and the report's browser test, which needs Chromium
+test: $(STAMP) $(SPARK_STAMP) $(CHROMIUM)
 	$(PYTHON) -m pytest
 
 # report.html beside the database (make run writes it too, after a successful build)
@@ -43,5 +50,12 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 $(CHROMIUM):
 	$$([ "$$(id -u)" = 0 ] || echo sudo) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium'
 
+# The Spark target's packages, beside the DuckDB ones, and Java 17 when the machine has none
+# (as root, or through sudo).
+$(SPARK_STAMP): $(STAMP) requirements-spark.txt constraints.txt
+	command -v java >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq openjdk-17-jre-headless; }
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-spark.txt -c constraints.txt
+	touch $(SPARK_STAMP)
+
 clean:
-	rm -rf $(VENV) target logs
+	rm -rf $(VENV) target logs spark-warehouse

@@ -1,8 +1,10 @@
--- The e-mail of one customer as the send list holds it (README: "An example e-mail").
+-- One customer's two e-mails of next week as the send list holds them (README: "Campaigns").
 -- Compile with `dbt compile -s example_email`; run the SQL in target/compiled/.
 select
+    send_id,
     position,
     slot,
+    display_text,
     round(score, 3) as score,
     price,
     round(expected_revenue, 3) as expected_revenue,
@@ -12,5 +14,5 @@ select
     brand,
     package_size
 from {{ ref('email_recommendations') }}
-where user_id = 1
-order by position
+where user_id = 43
+order by send_id desc, position

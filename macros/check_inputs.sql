@@ -1,11 +1,38 @@
 {#- The on-run-start hook: check every input file before any model replaces a table, then point
-    the views of the source `raw` (models/staging/__sources.yml) at the files. recsys_check_inputs()
-    comes from the dbt-duckdb plugin recsys.dbt_plugin (profiles.yml): it raises on a bad file and
-    returns the statements that create the views, which this hook runs. -#}
+    the tables of the source `raw` (models/staging/__sources.yml) at the files. A problem stops
+    the whole run as a compilation error, with the problem's one line. The check is
+    recsys.dbt_plugin.input_problem: on DuckDB through the SQL function the dbt-duckdb plugin
+    registers (profiles.yml), on Spark through an adapter method (src/dbt_recsys_spark.py). -#}
 {% macro check_inputs() %}
     {%- if execute -%}
-        {%- set data_dir = var("data_dir", "") | replace("'", "''") -%}
-        {%- set result = run_query("select recsys_check_inputs('" ~ data_dir ~ "')") -%}
-        {{ result.columns[0].values()[0] }}
+        {%- set problem = adapter.dispatch('input_problem')(var("data_dir", "")) -%}
+        {%- if problem -%}
+            {{ exceptions.raise_compiler_error(problem) }}
+        {%- endif -%}
+        {{ adapter.dispatch('raw_relations')(var("data_dir", "")) }}
+    {%- else -%}
+        select 1
     {%- endif -%}
+{% endmacro %}
+
+{% macro default__input_problem(data_dir) %}
+    {%- set sql = "select recsys_input_problem('" ~ (data_dir | replace("'", "''")) ~ "')" -%}
+    {{ return(run_query(sql).columns[0].values()[0]) }}
+{% endmacro %}
+
+{% macro spark__input_problem(data_dir) %}
+    {{ return(adapter.recsys_input_problem(data_dir)) }}
+{% endmacro %}
+
+{#- The statements the hook runs to create the source's relations. DuckDB: views over the files,
+    so the database holds no copy of the raw lines. -#}
+{% macro default__raw_relations(data_dir) %}
+    {%- set sql = "select recsys_raw_views('" ~ (data_dir | replace("'", "''")) ~ "')" -%}
+    {{ return(run_query(sql).columns[0].values()[0]) }}
+{% endmacro %}
+
+{#- Spark cannot read the files with DuckDB's SQL: the adapter loads them as tables of the
+    database raw (read by DuckDB on the driver, as the former raw_* models did). -#}
+{% macro spark__raw_relations(data_dir) %}
+    {{ return(adapter.recsys_load_raw(data_dir)) }}
 {% endmacro %}

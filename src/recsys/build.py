@@ -11,6 +11,7 @@ from one build to the next. Export files that the build writes (into ``RECSYS_EX
 staged the same way and replace the live exports folder together with the database.
 
     python -m recsys.build [--data-dir DIR] [--grid] [-- extra dbt arguments]
+    python -m recsys.build --target spark [--data-dir DIR]   (README "Running on Spark")
 """
 
 from __future__ import annotations
@@ -92,6 +93,10 @@ class Staging:
 
     Both lie beside their live counterparts (same file system, so the swap is a rename) under
     names unique to the run. Create it only while holding :func:`database_lock`.
+
+    The export files stay where the build wrote them, because the database's export views
+    (dbt-duckdb's external materialization) name that folder: the live exports path becomes a
+    symbolic link to it, swapped in one rename.
     """
 
     def __init__(self, database: Path, exports: Path):
@@ -102,6 +107,7 @@ class Staging:
         # the same file name as the live database: dbt-duckdb names the catalog after it
         self.database = self.database_folder / database.name
         self.exports = self.exports_folder / exports.name
+        self.exports_published = False
 
     def _prefix(self, kind: str) -> str:
         return f".{self.live_database.name}.{kind}-"
@@ -114,7 +120,15 @@ class Staging:
         """
         found = [*self.live_database.parent.glob(self._prefix("building") + "*"),
                  *self.live_exports.parent.glob(self._prefix("exports") + "*")]
-        return [path for path in found if path not in (self.database_folder, self.exports_folder)]
+        keep = {self.database_folder, self.exports_folder, self._live_exports_folder()}
+        return [path for path in found if path not in keep]
+
+    def _live_exports_folder(self) -> Path | None:
+        """The staging folder of the run whose exports are live, where the live link points."""
+        if not self.live_exports.is_symlink():
+            return None
+        folder = self.live_exports.resolve().parent
+        return folder if folder.name.startswith(self._prefix("exports")) else None
 
     def seed_from_live(self) -> None:
         """Start from a compacted copy of the live database (for a build of selected models only)."""
@@ -136,15 +150,24 @@ class Staging:
         wal(self.live_database).unlink(missing_ok=True)
         os.replace(self.database, self.live_database)
         if self.exports.is_dir():
-            # A folder cannot replace a non-empty folder in one rename: the old one moves into
-            # this run's staging folder first and goes with it.
-            if self.live_exports.exists():
-                os.rename(self.live_exports, self.exports_folder / "previous")
-            os.rename(self.exports, self.live_exports)
+            self._link_exports()
+
+    def _link_exports(self) -> None:
+        previous = self._live_exports_folder()
+        if self.live_exports.exists() and not self.live_exports.is_symlink():
+            # a real folder (a plain dbt build wrote it): it goes with this run's staging folder
+            os.rename(self.live_exports, self.database_folder / "previous-exports")
+        link = self.exports_folder.with_name(self.exports_folder.name + ".link")
+        os.symlink(os.path.relpath(self.exports, self.live_exports.parent), link)
+        os.replace(link, self.live_exports)
+        self.exports_published = True
+        if previous is not None:
+            shutil.rmtree(previous, ignore_errors=True)
 
     def remove(self) -> None:
-        for folder in (self.database_folder, self.exports_folder):
-            shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(self.database_folder, ignore_errors=True)
+        if not self.exports_published:
+            shutil.rmtree(self.exports_folder, ignore_errors=True)
 
 
 def dbt_command(data_dir: str | None, grid: bool, extra: list[str]) -> list[str]:
@@ -176,7 +199,10 @@ def build(data_dir: str | None, grid: bool = False, extra: list[str] = ()) -> in
             staging = Staging(target, exports_path(target))
             try:
                 for leftover in staging.leftovers():
-                    shutil.rmtree(leftover, ignore_errors=True)
+                    if leftover.is_symlink():  # a link that died before it was swapped in
+                        leftover.unlink()
+                    else:
+                        shutil.rmtree(leftover, ignore_errors=True)
                 returncode, seconds = run_dbt(staging, lock, dbt_command(data_dir, grid, list(extra)),
                                               keep_tables=bool(extra))
                 if returncode != 0:
@@ -193,6 +219,25 @@ def build(data_dir: str | None, grid: bool = False, extra: list[str] = ()) -> in
     except BuildLocked as error:
         print(f"error: {error}", file=sys.stderr)
         return LOCKED_EXIT
+
+
+def build_spark(data_dir: str | None, extra: list[str] = ()) -> int:
+    """`make run TARGET=spark`: the models that run on Spark so far (selectors.yml, spark_ready)
+    on the profile's spark target. Spark replaces its tables one at a time, like plain dbt."""
+    try:
+        sources.check(sources.locate(data_dir))
+    except sources.DataError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return BAD_INPUT_EXIT
+    started = time.perf_counter()
+    command = dbt_command(data_dir, False, ["--target", "spark", "--selector", "spark_ready", *extra])
+    returncode = subprocess.run(command, cwd=REPO).returncode
+    seconds = time.perf_counter() - started
+    if returncode != 0:
+        print(f"error: dbt build on Spark failed after {seconds:.1f} s (see the lines above)", file=sys.stderr)
+        return returncode
+    print(f"built the spark_ready models on Spark in {seconds:.1f} s")
+    return 0
 
 
 def run_dbt(staging: Staging, lock: int, command: list[str], keep_tables: bool) -> tuple[int, float]:
@@ -218,8 +263,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", default=os.environ.get("DATA_DIR") or None,
                         help="folder with the raw files (default: the embedded Complete Journey data)")
     parser.add_argument("--grid", action="store_true", help="also build the opt-in ALS grid search (als_grid)")
+    parser.add_argument("--target", choices=("duckdb", "spark"), default="duckdb",
+                        help="spark: build what runs on Spark so far on the profile's spark target")
     parser.add_argument("dbt_args", nargs="*", help="extra arguments for dbt build")
     args = parser.parse_args(argv)
+    if args.target == "spark":
+        return build_spark(args.data_dir, args.dbt_args)
     return build(args.data_dir, args.grid, args.dbt_args)
 
 

@@ -1,10 +1,12 @@
 """A dbt-duckdb plugin (profiles.yml, ``plugins:``) that lets dbt check the raw data first.
 
-It registers the SQL function ``recsys_check_inputs(data_dir)`` on dbt's DuckDB connection, and
-the project's ``on-run-start`` hook calls it before any model runs. A bad input file then stops
-plain ``dbt build`` with the one-line message of :class:`recsys.sources.DataError` as its first
-error, before any table has been replaced. For good files it returns the statements that create
-the views of the dbt source ``raw`` over them, which the hook then runs.
+It registers the SQL function ``recsys_input_problem(data_dir)`` on dbt's DuckDB connection.
+The project's ``on-run-start`` hook (macros/check_inputs.sql) calls it before any model runs and
+turns a problem into a compilation error, which stops plain ``dbt build`` at once, before any
+table has been replaced. For good files the hook then runs the statements of
+``recsys_raw_views(data_dir)``, which create the views of the dbt source ``raw`` over them. (A hook that merely fails would need dbt's
+``skip_nodes_if_on_run_start_fails``, whose skip path crashes on the project's exposures in
+dbt 1.11.)
 """
 
 from __future__ import annotations
@@ -16,21 +18,25 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 from recsys import sources
 
 
-def check_inputs(data_dir: str) -> str:
-    """Check every input file of ``data_dir`` (empty: the embedded data); return the statements
-    that point the views of the dbt source ``raw`` at its files (the hook runs them)."""
+def input_problem(data_dir: str) -> str:
+    """The one-line problem of the input files of ``data_dir`` (empty: the embedded data), or ''."""
     try:
-        source = sources.locate(data_dir or None)
-        sources.check(source)
+        sources.check(sources.locate(data_dir or None))
     except sources.DataError as error:
-        # dbt reports a failed hook only in its summary at the end, inside DuckDB's wording;
-        # this line comes first, right under the hook's START line
+        # dbt prints its compilation error after a few lines of its own; this line comes first
         print(f"error: {error}", file=sys.stderr, flush=True)
-        raise
-    return sources.views_sql(source)
+        return f"error: {error}"
+    return ""
+
+
+def raw_views(data_dir: str) -> str:
+    """The statements that point the views of the dbt source ``raw`` at the files of ``data_dir``."""
+    return sources.views_sql(sources.locate(data_dir or None))
 
 
 class Plugin(BasePlugin):
     def configure_connection(self, conn):
-        conn.create_function("recsys_check_inputs", check_inputs, ["VARCHAR"], "VARCHAR",
+        conn.create_function("recsys_input_problem", input_problem, ["VARCHAR"], "VARCHAR",
+                             side_effects=True)
+        conn.create_function("recsys_raw_views", raw_views, ["VARCHAR"], "VARCHAR",
                              side_effects=True)

@@ -500,13 +500,21 @@ READERS = {"transactions": transactions_sql, "products": products_sql, "promotio
 RAW_SCHEMA = "raw"
 
 
-def read(entity: str, data_dir: str | None, con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:
-    """The raw ``entity`` as a DuckDB relation in the staging vocabulary.
+def read(entity: str, data_dir: str | None, session):
+    """The raw ``entity`` in the staging vocabulary, as a relation of ``session``.
 
+    ``session`` is the dbt Python model's: a DuckDB connection (a DuckDB relation comes back) or
+    a SparkSession (a Spark DataFrame). On Spark the file is read by DuckDB on the driver, with
+    the same SQL, and handed over as Arrow: the types and values are those of the DuckDB build,
+    and the promotion calendar is aggregated while it is read, so only its summary crosses over.
     The files were checked before: by ``make run`` first, and inside dbt by the on-run-start
-    hook (recsys.dbt_plugin), before any model runs.
+    hook (recsys.dbt_plugin on DuckDB, dbt_recsys_spark on Spark), before any model runs.
     """
-    return con.sql(READERS[entity](locate(data_dir)))
+    sql = READERS[entity](locate(data_dir))
+    # dbt-duckdb hands over a wrapper of its connection; pyspark is installed for Spark only
+    if not type(session).__module__.startswith("pyspark."):
+        return session.sql(sql)
+    return session.createDataFrame(duckdb.connect().sql(sql).to_arrow_table())
 
 
 def views_sql(source: DataSource) -> str:

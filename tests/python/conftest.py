@@ -72,6 +72,15 @@ class Workspace:
         """Plain ``dbt ARGS`` against this workspace's database, without the build wrapper."""
         return self._run([str(Path(sys.executable).with_name("dbt")), *args])
 
+    def staging_folders(self) -> list[str]:
+        """The staging folders of builds of this database, live or left behind; not the folder
+        that holds the live exports (the exports link points into it)."""
+        live_exports = self.root / "exports"
+        assert not live_exports.exists() or live_exports.is_symlink(), live_exports
+        live = live_exports.resolve().parent.name if live_exports.exists() else None
+        return sorted(path.name for path in self.root.glob(f".{self.database.name}.*-*")
+                      if path.name != live)
+
     def connect(self) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(self.database), read_only=True)
 

@@ -44,10 +44,15 @@ def test_analyses_return_what_the_readme_shows(compiled_analyses, embedded):
         slots = con.execute(compiled_analyses["slot_hit_rates"]).fetchall()
     finally:
         con.close()
-    assert [row[0] for row in email] == [1, 2, 3, 4, 5], email
+    # the README's customer gets both e-mails of the week, five positions each, Wednesday first
+    assert [row[1] for row in email] == [1, 2, 3, 4, 5] * 2, email
+    assert [row[0] for row in email[::5]] == ["w54-wed-email", "w54-fri-email"], email
     assert {row[2] for row in strategies} == {5, 10}, strategies
     assert {row[1] for row in strategies} >= {"popularity", "own_top", "als", "email_policy"}
-    assert sorted(row[1] for row in slots) == ["new", "promo", "upsell"], slots
+    cutoffs = {row[0] for row in strategies}
+    assert len(cutoffs) == 2, cutoffs
+    assert sorted((row[0], row[1]) for row in slots) == sorted(
+        (cutoff, slot) for cutoff in cutoffs for slot in ("new", "promo", "upsell")), slots
 
 
 def test_descriptions_are_comments_in_duckdb(embedded):

@@ -32,8 +32,7 @@ def built(new_workspace, csv_sample_dir):
 
 def assert_database_intact(workspace, counts: dict[str, int]) -> None:
     assert workspace.table_counts() == counts
-    leftovers = sorted(path.name for path in workspace.root.glob(f".{workspace.database.name}.*-*"))
-    assert leftovers == [], "the build left its staging folder behind"
+    assert workspace.staging_folders() == [], "the build left its staging folder behind"
 
 
 @pytest.mark.parametrize("case", list(BAD_CSV_CASES))

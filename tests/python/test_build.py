@@ -19,11 +19,6 @@ from recsys import build
 REPO = Path(__file__).resolve().parents[2]
 
 
-def staging_folders(workspace) -> list[str]:
-    """The staging folders of builds of the workspace's database, live or left behind."""
-    return sorted(path.name for path in workspace.root.glob(f".{workspace.database.name}.*-*"))
-
-
 def start_build(workspace, data_dir) -> subprocess.Popen:
     """`python -m recsys.build` in the background, in its own process group."""
     return subprocess.Popen([sys.executable, "-m", "recsys.build", "--data-dir", str(data_dir)],
@@ -65,7 +60,7 @@ def test_second_build_of_the_same_database_refuses_at_once(workspace, csv_sample
     assert "Running with dbt" not in run.stdout
     assert seconds < 60, "it refused at once, not after waiting"
     assert workspace.database.read_bytes() == b"the previous database"
-    assert staging_folders(workspace) == []
+    assert workspace.staging_folders() == []
 
 
 def test_lock_is_free_again_when_its_holder_ends(workspace):
@@ -136,7 +131,19 @@ def test_successful_build_replaces_database_and_exports_together(live, monkeypat
     assert built_by(database) == "the new build"
     # replaced, not merged: the old export is gone
     assert sorted(path.name for path in exports.iterdir()) == ["send_1.csv", "send_1.parquet"]
-    assert [path.name for path in database.parent.glob(".recsys.duckdb.*-*")] == []
+    # the files stay where the build wrote them (the export views name that folder): the live
+    # path is a link to the run's exports folder, the only staging folder left
+    first = Path(fake.env["RECSYS_EXPORTS"])
+    assert exports.is_symlink() and exports.resolve() == first.resolve()
+    assert [path.name for path in database.parent.glob(".recsys.duckdb.*-*")] == [first.parent.name]
+
+    # the next build's link replaces it, and the previous build's folder goes
+    again = FakeDbt(0, {"send_2.csv": "newer"})
+    assert run_fake_build(monkeypatch, csv_sample_dir, again) == 0
+    second = Path(again.env["RECSYS_EXPORTS"])
+    assert second != first and exports.resolve() == second.resolve()
+    assert sorted(path.name for path in exports.iterdir()) == ["send_2.csv"]
+    assert [path.name for path in database.parent.glob(".recsys.duckdb.*-*")] == [second.parent.name]
 
 
 def test_failed_build_leaves_database_and_exports_untouched(live, monkeypatch, csv_sample_dir):
@@ -160,7 +167,10 @@ def test_recsys_exports_names_the_live_folder(live, monkeypatch, csv_sample_dir,
     monkeypatch.setenv("RECSYS_EXPORTS", str(elsewhere))
     assert run_fake_build(monkeypatch, csv_sample_dir, FakeDbt(0, {"send_1.csv": "new"})) == 0
     assert [path.name for path in elsewhere.iterdir()] == ["send_1.csv"]
-    assert [path.name for path in elsewhere.parent.iterdir()] == ["mail"]
+    # the link and the folder it points to, beside each other in the named folder's parent
+    assert sorted(path.name for path in elsewhere.parent.iterdir()) == [
+        elsewhere.resolve().parent.name, "mail"]
+    assert elsewhere.resolve().parent.name.startswith(".recsys.duckdb.exports-")
 
 
 # --- real builds ------------------------------------------------------------------------------
@@ -182,7 +192,7 @@ def test_two_builds_at_once(workspace, csv_sample_dir, tmp_path):
     counts = workspace.table_counts()
     assert counts["stg_products"] == product_count(winner), (counts, winner)
     assert counts["email_recommendations"] > 0
-    assert staging_folders(workspace) == []
+    assert workspace.staging_folders() == []
 
 
 def test_killed_build_harms_nothing_and_the_next_build_cleans_up(workspace, csv_sample_dir):
@@ -198,12 +208,12 @@ def test_killed_build_harms_nothing_and_the_next_build_cleans_up(workspace, csv_
     killed.wait(timeout=60)
     assert killed.returncode == -signal.SIGKILL
     assert workspace.table_counts() == counts
-    assert staging_folders(workspace) != [], "the kill happened after the build had started"
+    assert workspace.staging_folders() != [], "the kill happened after the build had started"
 
     again = workspace.build(csv_sample_dir)
     assert again.returncode == 0, again.describe()
     assert workspace.table_counts() == counts
-    assert staging_folders(workspace) == [], "the next build removed what the killed one left"
+    assert workspace.staging_folders() == [], "the next build removed what the killed one left"
 
 
 def test_make_run_takes_any_path_and_rebuilds_do_not_grow(workspace, csv_sample_dir, tmp_path):

@@ -1,0 +1,91 @@
+"""dbt Python models and the input check on open-source Spark (dbt-spark's ``session`` method).
+
+dbt-spark submits Python models only to Databricks (its helpers ``all_purpose_cluster`` and
+``job_cluster`` call the Databricks REST API); with ``method: session`` a Python model fails with
+"Submission method session is not supported" (dbt-spark issue 415). This module closes that gap,
+all in this one file, so that it can be deleted when dbt-spark ships a session helper:
+
+* :class:`SessionPythonJobHelper` runs the compiled model in the dbt process, with the live
+  ``SparkSession`` that the session connection already uses; it is the default submission method
+  when the profile's method is ``session`` (the Databricks ones stay as they are);
+* ``adapter.recsys_input_problem(data_dir)`` lets the on-run-start hook run the same input check
+  as on DuckDB (macros/check_inputs.sql), where DuckDB calls the plugin's SQL function.
+
+How it is registered: dbt imports every top-level module whose name starts with ``dbt_`` when it
+starts (its plugin discovery, dbt.plugins.manager), and ``src`` is on the path of the editable
+install. Without dbt-spark installed this module does nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+try:
+    from dbt.adapters.base import PythonJobHelper
+    from dbt.adapters.spark.impl import SparkAdapter
+except ImportError:  # the DuckDB-only install
+    SparkAdapter = None
+    PythonJobHelper = object
+
+SESSION = "session"
+
+
+class SessionPythonJobHelper(PythonJobHelper):
+    """Run a compiled dbt Python model with the dbt process's own SparkSession."""
+
+    def __init__(self, parsed_model: dict, credentials: Any) -> None:
+        self.parsed_model = parsed_model
+        self.credentials = credentials
+
+    def submit(self, compiled_code: str) -> None:
+        from pyspark.sql import SparkSession
+
+        # the session connection created it (dbt.adapters.spark.session), with the profile's
+        # settings; getActiveSession() is None in the model's worker thread
+        spark = SparkSession.builder.getOrCreate()
+        # the compiled code defines model() and dbtObj, then writes the result with spark
+        # (dbt-spark's py_write_table macro); its file name shows in a traceback
+        path = self.parsed_model.get("original_file_path", self.parsed_model.get("alias", "model"))
+        exec(compile(compiled_code, path, "exec"), {"spark": spark, "__name__": "__dbt_model__"})
+
+
+def _input_problem(self, data_dir: str) -> str:
+    from recsys.dbt_plugin import input_problem
+
+    return input_problem(data_dir)
+
+
+def _load_raw(self, data_dir: str) -> str:
+    """Load the raw files as the tables of the dbt source ``raw`` and return the hook's SQL.
+
+    Spark cannot run DuckDB's readers in a view, so the files are read by DuckDB on the driver
+    and saved as tables (recsys.sources.read), as the former raw_* Python models did.
+    """
+    from pyspark.sql import SparkSession
+
+    from recsys import sources
+
+    spark = SparkSession.builder.getOrCreate()
+    spark.sql(f"create database if not exists {sources.RAW_SCHEMA}")
+    for entity in sources.READERS:
+        frame = sources.read(entity, data_dir or None, spark)
+        frame.write.mode("overwrite").saveAsTable(f"{sources.RAW_SCHEMA}.{entity}")
+    return "select 1"
+
+
+def register() -> None:
+    if SparkAdapter is None or SESSION in SparkAdapter.python_submission_helpers.fget(None):
+        return
+    helpers = SparkAdapter.python_submission_helpers.fget
+    default = SparkAdapter.default_python_submission_method.fget
+    SparkAdapter.python_submission_helpers = property(
+        lambda self: {**helpers(self), SESSION: SessionPythonJobHelper})
+    SparkAdapter.default_python_submission_method = property(
+        lambda self: SESSION if self.config.credentials.method == SESSION else default(self))
+    # what @available does on a method defined in the class body
+    SparkAdapter.recsys_input_problem = _input_problem
+    SparkAdapter.recsys_load_raw = _load_raw
+    SparkAdapter._available_ = SparkAdapter._available_ | {"recsys_input_problem", "recsys_load_raw"}
+
+
+register()
