@@ -15,4 +15,4 @@ select
     package_size
 from {{ ref('email_recommendations') }}
 where user_id = 43
-order by send_id desc, position
+order by send_id desc, position asc

@@ -28,7 +28,11 @@ def test_sql_has_no_sqlfluff_findings():
     findings = [f"{file['filepath']}:{finding['start_line_no']}: {finding['code']} "
                 f"{finding['description']}"
                 for file in files for finding in file["violations"]]
-    sql_files = [path for folder in SQL_FOLDERS for path in (REPO / folder).rglob("*.sql")]
+    # .sqlfluffignore names the Jinja-only macros
+    ignored = [line.strip() for line in (REPO / ".sqlfluffignore").read_text().splitlines()
+               if line.strip() and not line.startswith("#")]
+    sql_files = [path for folder in SQL_FOLDERS for path in (REPO / folder).rglob("*.sql")
+                 if not any(str(path.relative_to(REPO)).startswith(name) for name in ignored)]
     assert len(files) == len(sql_files) > 90, (len(files), len(sql_files))
     assert findings == [], "\n".join(findings)
     assert result.returncode == 0, result.stderr[-2000:]
