@@ -3,8 +3,8 @@
 The report reads the database read-only and shows what the build measured: the strategies'
 precision, the e-mail's slots, the cleaning funnel, prices against upsell thresholds, catalog
 coverage, three example e-mails, next week's sends and their backtest, the ranker's candidates
-and calibration, and the hold-out experiment (goal, power, A/A check, readout). Charts are plotly figures; plotly.js is inlined once, so the
-file opens offline and can be mailed as it is.
+and calibration, and the hold-out experiment (goal, power, A/A check, readout). Charts are plotly
+figures; plotly.js is inlined once, so the file opens offline and can be mailed as it is.
 
 A section is a small function registered with :func:`section` that names the tables it reads.
 It is skipped when one of them is missing (a narrowed build, a table another feature adds
@@ -155,7 +155,8 @@ def label_metrics(df: pd.DataFrame) -> list[str]:
 
 def plain_and_cuped(df: pd.DataFrame, **cuped_columns: str) -> pd.DataFrame:
     """Each row of ``df`` twice, as estimate "plain" and as "with CUPED": in the second, each
-    column named in ``cuped_columns`` takes the value of its CUPED column (effect="effect_cuped")."""
+    column named in ``cuped_columns`` takes the value of its CUPED column
+    (effect="effect_cuped")."""
     cuped = df.assign(**{column: df[cuped] for column, cuped in cuped_columns.items()})
     return pd.concat([df.assign(estimate="plain"), cuped.assign(estimate="with CUPED")],
                      ignore_index=True)
@@ -448,14 +449,16 @@ def calibration(con) -> str:
                   labels={"mean_probability": "predicted purchase probability (decile mean)",
                           "purchase_rate": "share bought in the window"},
                   title="Predicted against observed, per decile of the ranker's probability")
-    low = float(deciles[["mean_probability", "purchase_rate"]].min().min())
-    high = float(deciles[["mean_probability", "purchase_rate"]].max().max())
-    fig.add_trace(go.Scatter(x=[low, high], y=[low, high], mode="lines", name="observed = predicted",
+    rates = deciles[["mean_probability", "purchase_rate"]].to_numpy()
+    low, high = float(rates[rates > 0].min()), float(rates.max())  # log axes: no 0
+    fig.add_trace(go.Scatter(x=[low, high], y=[low, high], mode="lines",
+                             name="observed = predicted",
                              line=dict(dash="dash", color="grey")))
     latest = deciles[deciles["cutoff_week"] == deciles["cutoff_week"].max()]
     top, bottom = latest.iloc[-1], latest.iloc[0]
     return (paragraph(f"Backtest cutoff week {top.cutoff_week}: the ranker gives the top decile "
-                      f"of candidates {top.mean_probability:.3g} on average and {top.purchase_rate:.3g} "
+                      f"of candidates {top.mean_probability:.3g} on average and "
+                      f"{top.purchase_rate:.3g} "
                       f"of them were bought; the bottom decile {bottom.mean_probability:.3g} "
                       f"against {bottom.purchase_rate:.3g}. On the dashed line, probability x "
                       "price is money.")

@@ -295,7 +295,8 @@ def test_weighted_mean_skips_missing_values_and_empty_weights():
 
 
 def test_candidate_recall_states_the_latest_fold_of_all_sources(database):
-    body = section_body(report.write(database).read_text(), "Where the ranker's candidates come from")
+    body = section_body(report.write(database).read_text(),
+                        "Where the ranker's candidates come from")
     assert "At backtest cutoff week 50, the candidates of all sources hold 50 of the 200" in body
     assert "(25.0%)" in body
     figure = chart_json(body)
