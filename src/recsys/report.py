@@ -2,8 +2,9 @@
 
 The report reads the database read-only and shows what the build measured: the strategies'
 precision, the e-mail's slots, the cleaning funnel, prices against upsell thresholds, catalog
-coverage and three example e-mails. Charts are plotly figures; plotly.js is inlined once, so the
-file opens offline and can be mailed as it is.
+coverage, three example e-mails, next week's sends and their backtest, the ranker's candidates
+and calibration, and the hold-out experiment (goal, power, A/A check, readout). Charts are plotly
+figures; plotly.js is inlined once, so the file opens offline and can be mailed as it is.
 
 A section is a small function registered with :func:`section` that names the tables it reads.
 It is skipped when one of them is missing (a narrowed build, a table another feature adds
@@ -46,6 +47,18 @@ EXAMPLE_EMAILS = 3
 SLOT_LABELS = {"promo": "On promotion", "new": "New for you", "upsell": "Treat yourself"}
 
 PLOT_CONFIG = {"displaylogo": False, "responsive": True}
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+# One colour per channel in every chart of the campaign and the experiment.
+CHANNEL_COLORS = {"email": "#1f77b4", "push": "#ff7f0e", "receipt": "#2ca02c"}
+
+METRIC_LABELS = {"revenue_per_customer": "revenue per customer", "retention": "retention",
+                 "average_check": "average check"}
+
+# The A/A band: a calibrated readout's false-positive rate lies within this many binomial
+# standard errors of 5 %, as the dbt test experiment_aa_false_positive_rate holds it.
+AA_BAND_ERRORS = 3.5
 
 
 @dataclass(frozen=True)
@@ -113,6 +126,50 @@ def paragraph(text: str) -> str:
     return f"<p>{html.escape(text)}</p>"
 
 
+def percent(value: float, signed: bool = False) -> str:
+    return f"{value:+.1%}" if signed else f"{value:.1%}"
+
+
+def facet_titles_without_names(fig: go.Figure) -> None:
+    """Facet titles as plotly express writes them ("metric=precision") cut to the value."""
+    fig.for_each_annotation(lambda note: note.update(text=note.text.split("=")[-1]))
+
+
+def by_weekday(df: pd.DataFrame, *then: str) -> pd.DataFrame:
+    """``df`` in the order of the week (send_weekday), then by ``then``: the course's CSV data
+    has no send dates to sort by."""
+    order = df["send_weekday"].map({day: number for number, day in enumerate(WEEKDAYS)})
+    return df.assign(_day=order).sort_values(["_day", *then]).drop(columns="_day")
+
+
+def label_metrics(df: pd.DataFrame) -> list[str]:
+    """Name the experiment's metrics in words in ``df``; return them in the seed's order (the
+    goal first), metrics the report does not know last."""
+    known = list(METRIC_LABELS)
+    order = sorted(df["metric"].unique(),
+                   key=lambda metric: (known.index(metric) if metric in known else len(known),
+                                       metric))
+    df["metric"] = df["metric"].map(lambda metric: METRIC_LABELS.get(metric, metric))
+    return [METRIC_LABELS.get(metric, metric) for metric in order]
+
+
+def plain_and_cuped(df: pd.DataFrame, **cuped_columns: str) -> pd.DataFrame:
+    """Each row of ``df`` twice, as estimate "plain" and as "with CUPED": in the second, each
+    column named in ``cuped_columns`` takes the value of its CUPED column
+    (effect="effect_cuped")."""
+    cuped = df.assign(**{column: df[cuped] for column, cuped in cuped_columns.items()})
+    return pd.concat([df.assign(estimate="plain"), cuped.assign(estimate="with CUPED")],
+                     ignore_index=True)
+
+
+def weighted_mean(values: pd.Series, weights: pd.Series) -> float:
+    """Mean of ``values`` weighted by ``weights``, over the rows where a value exists; NaN when
+    no weight is left."""
+    present = values.notna() & (weights > 0)
+    total = float(weights[present].sum())
+    return float((values[present] * weights[present]).sum()) / total if total else float("nan")
+
+
 # --- sections ------------------------------------------------------------------------------
 
 @section("Build at a glance", "int_cutoffs", "email_recommendations")
@@ -141,7 +198,7 @@ def strategy_metrics(con) -> str:
                   facet_row="fold", markers=True, hover_data=["n_users"],
                   labels={"value": "share of the items bought"},
                   title="Precision and money precision at k, per backtest fold")
-    fig.for_each_annotation(lambda note: note.update(text=note.text.split("=")[-1]))
+    facet_titles_without_names(fig)
     fig.update_xaxes(tickvals=sorted(metrics["k"].unique()))
     fig.update_yaxes(rangemode="tozero", tickformat=".0%")
     fig.update_layout(height=320 + 260 * metrics["cutoff_week"].nunique())
@@ -296,6 +353,253 @@ def example_emails(con) -> str:
     return f'<div class="emails">{"".join(emails)}</div>'
 
 
+@section("Next week's sends", "send_plan")
+def send_plan(con) -> str:
+    plan = by_weekday(frame(con, """
+        select send_id, channel, send_week, send_weekday, send_time, send_date, n_recipients,
+               window_end_date
+        from send_plan
+    """), "send_time", "channel")
+    plan["label"] = plan["send_time"] + ": " + plan["n_recipients"].map("{:,}".format)
+    fig = px.bar(plan, x="send_weekday", y="n_recipients", color="channel", barmode="group",
+                 text="label", color_discrete_map=CHANNEL_COLORS,
+                 hover_data=["send_id", "send_date", "window_end_date"],
+                 labels={"send_weekday": "weekday", "n_recipients": "recipients"},
+                 title="Recipients per send, by weekday and channel (send time on the bar)")
+    per_channel = plan.groupby("channel", sort=True)["n_recipients"].sum()
+    weeks = ", ".join(str(week) for week in sorted(plan["send_week"].unique()))
+    return (paragraph(f"{len(plan)} sends in week {weeks}, {per_channel.sum():,} messages: "
+                      + ", ".join(f"{channel} {n:,}" for channel, n in per_channel.items())
+                      + ". A receipt send's list is printed at every store visit until the "
+                        "channel's next send.")
+            + chart(fig, "send-plan"))
+
+
+@section("Each send in the backtest", "metrics_by_send")
+def sends_backtest(con) -> str:
+    sends = by_weekday(frame(con, """
+        select cutoff_week, send_id, channel, send_weekday, n_recipients, n_users, precision,
+               hit_rate, single_list_precision, single_list_hit_rate
+        from metrics_by_send
+    """), "channel").sort_values("cutoff_week", kind="stable")
+    sends["send"] = sends["send_weekday"].str[:3] + " " + sends["channel"]
+    sends["fold"] = "backtest cutoff week " + sends["cutoff_week"].astype(str)
+    long = pd.concat([
+        sends.assign(metric=metric, list=name, value=sends[column])
+        for metric, columns in (("precision@5", ("precision", "single_list_precision")),
+                                ("hit rate", ("hit_rate", "single_list_hit_rate")))
+        for name, column in zip(("the send", "the single weekly list"), columns)])
+    fig = px.bar(long, x="send", y="value", color="list", barmode="group", facet_col="metric",
+                 facet_row="fold", hover_data=["send_id", "n_recipients", "n_users"],
+                 labels={"value": "", "send": ""},
+                 facet_col_spacing=0.08,
+                 title="Precision@5 and hit rate of each send in its window, against the single "
+                       "weekly list of the same customers")
+    facet_titles_without_names(fig)
+    fig.update_yaxes(matches=None, showticklabels=True, tickformat=".0%", rangemode="tozero")
+    fig.update_layout(height=220 + 260 * sends["cutoff_week"].nunique())
+    latest = sends[sends["cutoff_week"] == sends["cutoff_week"].max()]
+    evaluated = latest["n_users"]
+    if evaluated.sum() == 0:
+        return (paragraph(f"Backtest cutoff week {latest['cutoff_week'].iloc[0]}: no recipient "
+                          "bought anything in a send's window.") + chart(fig, "sends-backtest"))
+    return (paragraph(
+        f"Backtest cutoff week {latest['cutoff_week'].iloc[0]}: over the {evaluated.sum():,} "
+        f"customers evaluated in its {len(latest)} sends (recipients who bought in the send's "
+        f"window), precision@5 {weighted_mean(latest['precision'], evaluated):.3f} for the sends "
+        f"against {weighted_mean(latest['single_list_precision'], evaluated):.3f} for the single "
+        f"weekly list, hit rate {percent(weighted_mean(latest['hit_rate'], evaluated))} against "
+        f"{percent(weighted_mean(latest['single_list_hit_rate'], evaluated))}.")
+            + chart(fig, "sends-backtest"))
+
+
+@section("Where the ranker's candidates come from", "candidate_recall")
+def candidate_recall(con) -> str:
+    recall = frame(con, """
+        select cutoff_week, source, n_purchases, n_found, recall
+        from candidate_recall order by cutoff_week desc, recall desc
+    """)
+    recall["fold"] = "week " + recall["cutoff_week"].astype(str)
+    fig = px.bar(recall, y="source", x="recall", color="fold", barmode="group", orientation="h",
+                 text=recall["recall"].map(percent), hover_data=["n_purchases", "n_found"],
+                 labels={"recall": "share of the window's purchases among the candidates"},
+                 title="Recall of each candidate source (all: any source), per backtest cutoff")
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(tickformat=".0%", rangemode="tozero")
+    every = recall[(recall["source"] == "all")]
+    if every.empty:
+        return chart(fig, "candidate-recall")
+    latest = every.iloc[0]
+    return (paragraph(f"At backtest cutoff week {latest.cutoff_week}, the candidates of all "
+                      f"sources hold {latest.n_found:,} of the {latest.n_purchases:,} items the "
+                      f"evaluated customers bought in the window ({percent(latest.recall)}); "
+                      "the ranker cannot pick the others.")
+            + chart(fig, "candidate-recall"))
+
+
+@section("Is the ranker's probability right", "calibration")
+def calibration(con) -> str:
+    deciles = frame(con, """
+        select cutoff_week, decile, n_candidates, mean_probability, purchase_rate
+        from calibration order by cutoff_week desc, decile
+    """)
+    deciles["fold"] = "week " + deciles["cutoff_week"].astype(str)
+    fig = px.line(deciles, x="mean_probability", y="purchase_rate", color="fold", markers=True,
+                  log_x=True, log_y=True, hover_data=["decile", "n_candidates"],
+                  labels={"mean_probability": "predicted purchase probability (decile mean)",
+                          "purchase_rate": "share bought in the window"},
+                  title="Predicted against observed, per decile of the ranker's probability")
+    rates = deciles[["mean_probability", "purchase_rate"]].to_numpy()
+    low, high = float(rates[rates > 0].min()), float(rates.max())  # log axes: no 0
+    fig.add_trace(go.Scatter(x=[low, high], y=[low, high], mode="lines",
+                             name="observed = predicted",
+                             line=dict(dash="dash", color="grey")))
+    latest = deciles[deciles["cutoff_week"] == deciles["cutoff_week"].max()]
+    top, bottom = latest.iloc[-1], latest.iloc[0]
+    return (paragraph(f"Backtest cutoff week {top.cutoff_week}: the ranker gives the top decile "
+                      f"of candidates {top.mean_probability:.3g} on average and "
+                      f"{top.purchase_rate:.3g} "
+                      f"of them were bought; the bottom decile {bottom.mean_probability:.3g} "
+                      f"against {bottom.purchase_rate:.3g}. On the dashed line, probability x "
+                      "price is money.")
+            + chart(fig, "calibration"))
+
+
+@section("What the revenue goal asks of each channel", "experiment_goal")
+def experiment_goal(con) -> str:
+    goal = frame(con, """
+        select channels, reachable_customers, revenue_share, total_revenue_goal, required_uplift
+        from experiment_goal where required_uplift is not null order by required_uplift desc
+    """)
+    target = float(goal["total_revenue_goal"].iloc[0]) if len(goal) else 0.0
+    fig = go.Figure(go.Bar(
+        y=goal["channels"], x=goal["required_uplift"], orientation="h",
+        text=goal["required_uplift"].map(lambda value: percent(value, signed=True)),
+        marker_color=["#c0392b" if channels == "email" else "#7f8c8d"
+                      for channels in goal["channels"]],
+        customdata=goal[["reachable_customers", "revenue_share"]],
+        hovertemplate="%{y}: %{customdata[0]:,} customers, %{customdata[1]:.1%} of revenue"
+                      "<extra></extra>"))
+    fig.add_vline(x=target, line_dash="dash", line_color="grey",
+                  annotation_text=f"the goal, {percent(target, signed=True)} of total revenue",
+                  annotation_position="bottom right")
+    fig.update_layout(title="Uplift the reached customers' spend needs for the goal, per channel "
+                            "mix", yaxis_autorange="reversed", xaxis_tickformat=".0%",
+                      height=220 + 40 * len(goal))
+    text = ("Customers no channel reaches add nothing, so the reached customers must carry the "
+            "whole goal.")
+    email = goal[goal["channels"] == "email"]
+    if not email.empty:
+        email = email.iloc[0]
+        text += (f" E-mail alone reaches {email.reachable_customers:,} customers with "
+                 f"{percent(email.revenue_share)} of revenue: for "
+                 f"{percent(target, signed=True)} of total revenue they would have to spend "
+                 f"{percent(email.required_uplift, signed=True)}, {1 + email.required_uplift:.2f} "
+                 "times what they spend now.")
+    return paragraph(text) + chart(fig, "experiment-goal")
+
+
+@section("What the experiment can detect", "experiment_power")
+def experiment_power(con) -> str:
+    power = frame(con, """
+        select channel, metric, n_customers, n_control, mde, mde_cuped, goal_uplift,
+               detectable_cuped, required_customers
+        from experiment_power order by metric, channel
+    """)
+    metrics = label_metrics(power)
+    long = plain_and_cuped(power, mde="mde_cuped")
+    fig = px.bar(long, x="channel", y="mde", color="estimate", barmode="group",
+                 facet_col="metric", category_orders={"metric": metrics},
+                 text=long["mde"].map("{:.0%}".format),
+                 hover_data=["n_customers", "n_control", "required_customers"],
+                 labels={"mde": "minimum detectable effect", "channel": ""},
+                 title="Minimum detectable effect per channel and metric (dashed: the goal)")
+    fig.update_traces(textangle=0)
+    facet_titles_without_names(fig)
+    for column, metric in enumerate(metrics, start=1):
+        fig.add_hline(y=float(power.loc[power["metric"] == metric, "goal_uplift"].iloc[0]),
+                      col=column, line_dash="dash", line_color="grey")
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    text = (f"{int(power['detectable_cuped'].fillna(False).sum())} of {len(power)} channel and "
+            "metric pairs would detect their goal with CUPED.")
+    to_goal = (power["mde_cuped"] / power["goal_uplift"]).dropna()
+    if not to_goal.empty:
+        closest = power.loc[to_goal.idxmin()]
+        text += (f" The closest, {closest.channel} {closest.metric}, detects "
+                 f"{percent(closest.mde_cuped)} against a goal of {percent(closest.goal_uplift)}; "
+                 f"{closest.required_customers:,.0f} customers would detect the goal.")
+    return paragraph(text) + chart(fig, "experiment-power")
+
+
+@section("Does the readout lie: the A/A check", "experiment_aa")
+def experiment_aa(con) -> str:
+    aa = frame(con, """
+        select channel, metric, n_salts, mean_control_customers, false_positive_rate,
+               false_positive_rate_cuped, binomial_standard_error
+        from experiment_aa order by metric, channel
+    """)
+    metrics = label_metrics(aa)
+    long = plain_and_cuped(aa, false_positive_rate="false_positive_rate_cuped")
+    rate = long["false_positive_rate"]
+    fig = px.scatter(long, x="channel", y="false_positive_rate", color="estimate",
+                     facet_col="metric",
+                     category_orders={"metric": metrics},
+                     hover_data=["n_salts", "mean_control_customers"],
+                     labels={"false_positive_rate": "salts with p < 0.05", "channel": ""},
+                     title=f"False-positive rate of the readout on data without treatment "
+                           f"(band: 5 % ± {AA_BAND_ERRORS:g} binomial standard errors)")
+    fig.update_traces(marker_size=11)
+    fig.update_layout(scattermode="group")
+    facet_titles_without_names(fig)
+    for column, metric in enumerate(metrics, start=1):
+        band = AA_BAND_ERRORS * float(aa.loc[aa["metric"] == metric,
+                                             "binomial_standard_error"].max())
+        fig.add_hrect(y0=0.05 - band, y1=0.05 + band, col=column, fillcolor="grey", opacity=0.15,
+                      line_width=0, layer="below")
+        fig.add_hline(y=0.05, col=column, line_dash="dash", line_color="grey")
+    band = AA_BAND_ERRORS * long["binomial_standard_error"]
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.1 * max(rate.max(), 0.05 + band.max())])
+    outside = int(((rate - 0.05).abs() > band).sum())
+    return (paragraph(f"The readout run {aa['n_salts'].max():,} times on weeks without a "
+                      f"treatment, each time with other control groups: {outside} of "
+                      f"{len(long)} false-positive rates lie outside the band, where "
+                      "a calibrated readout keeps them.")
+            + chart(fig, "experiment-aa"))
+
+
+@section("The experiment's readout", "experiment_readout")
+def experiment_readout(con) -> str:
+    readout = frame(con, """
+        select channel, metric, outcome_first_week, outcome_last_week, n_treatment, n_control,
+               effect, ci_low, ci_high, p_value, effect_cuped, ci_low_cuped, ci_high_cuped,
+               p_value_cuped
+        from experiment_readout order by metric, channel
+    """)
+    metrics = label_metrics(readout)
+    long = plain_and_cuped(readout, effect="effect_cuped", ci_low="ci_low_cuped",
+                           ci_high="ci_high_cuped", p_value="p_value_cuped")
+    fig = px.scatter(long, x="channel", y="effect", color="estimate", facet_col="metric",
+                     category_orders={"metric": metrics},
+                     error_y=long["ci_high"] - long["effect"],
+                     error_y_minus=long["effect"] - long["ci_low"],
+                     hover_data=["p_value", "n_treatment", "n_control"],
+                     labels={"effect": "treatment / control - 1", "channel": ""},
+                     title="Effect of the campaign with its 95 % interval, per channel and metric")
+    fig.update_traces(marker_size=10)
+    fig.update_layout(scattermode="group")
+    facet_titles_without_names(fig)
+    for column in range(1, len(metrics) + 1):
+        fig.add_hline(y=0, col=column, line_color="grey")
+    fig.update_yaxes(tickformat=".0%")
+    excluding_zero = int(((readout["ci_low_cuped"] > 0) | (readout["ci_high_cuped"] < 0)).sum())
+    first, last = readout["outcome_first_week"].min(), readout["outcome_last_week"].max()
+    return (paragraph(f"Weeks {first}-{last}, treatment against the held-out control group. "
+                      f"With CUPED (the verdict), {excluding_zero} of {len(readout)} intervals "
+                      "exclude 0; the plain estimates show what a chance difference between the "
+                      "groups before the experiment would have done.")
+            + chart(fig, "experiment-readout"))
+
+
 @section("The ALS grid search", "als_grid")
 def als_grid(con) -> str:
     grid = frame(con, "select * from als_grid order by rank")
@@ -314,11 +618,25 @@ def als_grid(con) -> str:
 
 # --- the page ------------------------------------------------------------------------------
 
+def empty_tables(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> list[str]:
+    return [table for table in tables
+            if con.execute(f'select count(*) = 0 from "{table}"').fetchone()[0]]
+
+
 def sections_html(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
-    """(title, body) of every section whose tables exist, then the uncharted extra tables."""
+    """(title, body) of every section whose tables exist, then the uncharted extra tables.
+
+    A section with an empty table says so instead of drawing an empty chart (a build whose
+    sample is too small for a step, e.g. a fold without customers to evaluate).
+    """
     present = existing_tables(con)
-    parts = [(entry.title, entry.render(con)) for entry in SECTIONS
-             if set(entry.tables) <= present]
+    parts = []
+    for entry in SECTIONS:
+        if not set(entry.tables) <= present:
+            continue
+        empty = empty_tables(con, entry.tables)
+        parts.append((entry.title, entry.render(con) if not empty else
+                      paragraph(f"Nothing to show: {', '.join(empty)} has no rows in this build.")))
     charted = {table for entry in SECTIONS for table in entry.tables}
     for table in EXTRA_TABLES:
         if table in present and table not in charted:

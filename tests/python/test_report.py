@@ -5,6 +5,8 @@ report of the real embedded build."""
 from __future__ import annotations
 
 import hashlib
+import html
+import math
 import re
 
 import duckdb
@@ -62,10 +64,85 @@ TABLES = {
                100 as n_users, factors / 1000 as precision_at_5, 0.1 as money_precision_at_5,
                1.5 as fit_seconds, row_number() over (order by factors desc) as rank
         from (values ('none'), ('bm25')) as w (weighting), (values (32), (64)) as f (factors)""",
-    # an extra table that no section charts yet, with a value that must be escaped
+    # stored with Friday first, and without dates, as from the course's CSV files
     "send_plan": """
-        select * from (values ('s1', 'email', '<script>alert(1)</script>'))
-            as t (send_id, channel, note)""",
+        select send_id, channel, 54 as send_week, send_weekday, send_time,
+               cast(null as date) as send_date, n_recipients, window_days,
+               cast(null as date) as window_end_date
+        from (values ('w54-fri-receipt', 'receipt', 'Friday', '07:00', 30, 5),
+                     ('w54-wed-email', 'email', 'Wednesday', '14:30', 10, 2),
+                     ('w54-fri-email', 'email', 'Friday', '18:00', 12, 5),
+                     ('w54-wed-receipt', 'receipt', 'Wednesday', '07:00', 30, 2))
+            as t (send_id, channel, send_weekday, send_time, n_recipients, window_days)""",
+    # the latest fold (50): three sends, one without an evaluated customer
+    "metrics_by_send": """
+        select cutoff_week, send_id, channel, send_weekday, cast(null as date) as send_date,
+               cast(null as date) as window_end_date, 50 as n_recipients, n_users, precision,
+               precision as money_precision, hit_rate, single_list_precision,
+               single_list_precision as single_list_money_precision, single_list_hit_rate
+        from (values (50, 'w51-wed-email', 'email', 'Wednesday', 10, 0.2, 0.5, 0.1, 0.3),
+                     (50, 'w51-fri-email', 'email', 'Friday', 30, 0.1, 0.4, 0.3, 0.6),
+                     (50, 'w51-fri-push', 'push', 'Friday', 0, null, null, null, null),
+                     (47, 'w48-wed-email', 'email', 'Wednesday', 99, 0.9, 0.9, 0.9, 0.9))
+            as t (cutoff_week, send_id, channel, send_weekday, n_users, precision, hit_rate,
+                  single_list_precision, single_list_hit_rate)""",
+    "candidate_recall": """
+        select cutoff_week, source, 200 as n_purchases, n_found, n_found / 200 as recall
+        from (values (47, 'own', 60), (47, 'all', 90), (50, 'own', 40), (50, 'als', 30),
+                     (50, 'all', 50)) as t (cutoff_week, source, n_found)""",
+    "calibration": """
+        select cutoff_week, decile, 1000 as n_candidates, mean_probability, purchase_rate,
+               mean_probability as min_probability, mean_probability as max_probability
+        from (values (50, 3, 0.2, 0.15), (50, 1, 0.001, 0.002), (50, 2, 0.01, 0.012),
+                     (47, 1, 0.003, 0.004), (47, 2, 0.3, 0.25))
+            as t (cutoff_week, decile, mean_probability, purchase_rate)""",
+    # required_uplift = goal / revenue_share, as the model computes it
+    "experiment_goal": """
+        select channels, length(channels) - length(replace(channels, '+', '')) + 1 as n_channels,
+               20 as first_week, 36 as last_week, reachable_customers,
+               reachable_customers as reachable_buying_customers,
+               0.5 as buying_customer_share, 1000 * revenue_share as revenue, revenue_share,
+               0.06 as total_revenue_goal, 0.06 / revenue_share as required_uplift,
+               'in words' as in_words
+        from (values ('receipt', 90, 0.96), ('email', 10, 0.05), ('push', 25, 0.2),
+                     ('email + push + receipt', 100, 1.0))
+            as t (channels, reachable_customers, revenue_share)""",
+    # receipt revenue is the one pair detectable with CUPED
+    "experiment_power": """
+        select channel, metric, 100 as n_customers, 10 as n_control, 1.0 as baseline, mde,
+               mde_cuped, 0.5 as cuped_variance_reduction, goal_uplift,
+               mde <= goal_uplift as detectable, mde_cuped <= goal_uplift as detectable_cuped,
+               cast(null as double) as required_control_share, required_customers
+        from (values ('email', 'revenue_per_customer', 0.8, 0.4, 0.06, 8000.0),
+                     ('receipt', 'revenue_per_customer', 0.1, 0.05, 0.06, 1500.0),
+                     ('email', 'retention', 0.4, 0.35, 0.03, 20000.0),
+                     ('receipt', 'retention', 0.09, 0.08, 0.03, 9000.0))
+            as t (channel, metric, mde, mde_cuped, goal_uplift, required_customers)""",
+    # standard error 0.01: the band is 5 % +- 3.5 points; e-mail's CUPED rate 9 % lies outside
+    "experiment_aa": """
+        select channel, metric, 475 as n_salts, 100 as n_customers, 10.0 as mean_control_customers,
+               false_positive_rate, false_positive_rate_cuped, 0.01 as binomial_standard_error,
+               0.0 as mean_effect, 0.0 as mean_effect_cuped, 0.1 as effect_sd,
+               0.05 as effect_sd_cuped, 0.5 as cuped_variance_reduction
+        from (values ('email', 'revenue_per_customer', 0.05, 0.09),
+                     ('receipt', 'revenue_per_customer', 0.04, 0.02))
+            as t (channel, metric, false_positive_rate, false_positive_rate_cuped)""",
+    # with CUPED, e-mail's interval lies above 0 and the receipt's covers it
+    "experiment_readout": """
+        select channel, metric, 37 as outcome_first_week, 53 as outcome_last_week,
+               90 as n_treatment, 10 as n_control, 1.0 as treatment_mean, 1.0 as control_mean,
+               1.0 as treatment_pre_mean, 1.0 as control_pre_mean, effect, ci_low, ci_high,
+               0.5 as p_value, 1.0 as treatment_mean_cuped, 1.0 as control_mean_cuped,
+               effect_cuped, ci_low_cuped, ci_high_cuped, 0.01 as p_value_cuped,
+               0.5 as variance_reduction
+        from (values ('email', 'revenue_per_customer', 0.3, -0.1, 0.7, 0.2, 0.05, 0.35),
+                     ('receipt', 'revenue_per_customer', -0.02, -0.1, 0.06, -0.01, -0.05, 0.03))
+            as t (channel, metric, effect, ci_low, ci_high, effect_cuped, ci_low_cuped,
+                  ci_high_cuped)""",
+    # an extra table that no section charts yet, with a value that must be escaped
+    "customer_channels": """
+        select * from (values (1, 'email', '<script>alert(1)</script>'))
+            as t (user_id, channel, source)""",
 }
 
 
@@ -83,7 +160,18 @@ def database(tmp_path):
 
 
 def section_titles(page: str) -> list[str]:
-    return re.findall(r"<section><h2>(.*?)</h2>", page)
+    return [html.unescape(title) for title in re.findall(r"<section><h2>(.*?)</h2>", page)]
+
+
+def section_body(page: str, title: str) -> str:
+    """The HTML of the section titled ``title``, entities unescaped (a paragraph's quotes)."""
+    start = page.index(f"<h2>{html.escape(title)}</h2>")
+    return html.unescape(page[start:page.index("</section>", start)])
+
+
+def chart_json(body: str) -> str:
+    """The plotly figure of the first chart in ``body``, as the page's script holds it."""
+    return re.search(r"Plotly.newPlot\((.*?)\)\s*};", body, re.S).group(1)
 
 
 def test_funnel_stages_count_the_lines_left_after_each_rule():
@@ -112,10 +200,12 @@ def test_report_is_written_beside_the_database_and_inlines_plotly(database):
 def test_every_section_with_its_tables_appears_in_order(database):
     page = report.write(database).read_text()
     titles = section_titles(page)
-    assert titles == [entry.title for entry in report.SECTIONS] + ["send_plan"]
+    assert titles == [entry.title for entry in report.SECTIONS] + ["customer_channels"]
     charts = re.findall(r'data-chart="([^"]+)"', page)
     assert charts == ["strategy-metrics", "slot-hit-rate", "cleaning-funnel", "price-histogram",
-                      "upsell-scatter", "catalog-coverage", "als-grid"]
+                      "upsell-scatter", "catalog-coverage", "send-plan", "sends-backtest",
+                      "candidate-recall", "calibration", "experiment-goal", "experiment-power",
+                      "experiment-aa", "experiment-readout", "als-grid"]
 
 
 def test_metrics_chart_has_a_panel_per_fold(database):
@@ -133,10 +223,10 @@ def test_sections_without_their_tables_are_skipped(tmp_path):
 
 def test_extra_tables_appear_as_escaped_plain_tables(database):
     page = report.write(database).read_text()
-    send_plan = page.split("<h2>send_plan</h2>")[1]
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in send_plan
+    channels = page.split("<h2>customer_channels</h2>")[1]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in channels
     assert "<script>alert(1)" not in page
-    assert "<td>email</td>" in send_plan
+    assert "<td>email</td>" in channels
 
 
 def test_a_long_table_is_cut_with_a_note():
@@ -148,11 +238,11 @@ def test_a_long_table_is_cut_with_a_note():
 
 
 def test_a_long_extra_table_shows_its_first_rows_and_its_size(tmp_path):
-    tables = dict(TABLES, send_plan="select range as send_id from range(120)")
+    tables = dict(TABLES, send_list="select range as user_id from range(120)")
     page = report.write(make_database(tmp_path / "long.duckdb", tables)).read_text()
-    send_plan = page.split("<h2>send_plan</h2>")[1]
-    assert send_plan.count("<tr") == 1 + report.MAX_TABLE_ROWS
-    assert f"First {report.MAX_TABLE_ROWS} of 120 rows." in send_plan
+    send_list = page.split("<h2>send_list</h2>")[1]
+    assert send_list.count("<tr") == 1 + report.MAX_TABLE_ROWS
+    assert f"First {report.MAX_TABLE_ROWS} of 120 rows." in send_list
 
 
 def test_three_example_emails_in_position_order(database):
@@ -174,6 +264,99 @@ def test_upsell_section_counts_items_below_the_threshold(database, tmp_path):
         "3.0 as upsell_threshold", "case when user_id = 2 then 4.0 else 3.0 end as upsell_threshold"))
     page = report.write(make_database(tmp_path / "below.duckdb", cheaper)).read_text()
     assert "4 e-mails of the production cutoff have an upsell item; 1 of them lie below" in page
+
+
+def test_send_plan_counts_messages_per_channel_in_weekday_order(database):
+    body = section_body(report.write(database).read_text(), "Next week's sends")
+    # 10 + 12 e-mails, 30 + 30 receipts
+    assert "4 sends in week 54, 82 messages: email 22, receipt 60." in body
+    figure = chart_json(body)
+    # Wednesday before Friday although the table stores Friday first and has no dates
+    assert figure.index('"Wednesday"') < figure.index('"Friday"')
+    assert '"14:30: 10"' in figure and '"18:00: 12"' in figure
+
+
+def test_sends_backtest_weighs_the_latest_fold_by_evaluated_customers(database):
+    body = section_body(report.write(database).read_text(), "Each send in the backtest")
+    # fold 50: (0.2 x 10 + 0.1 x 30) / 40 = 0.125 against (0.1 x 10 + 0.3 x 30) / 40 = 0.25;
+    # hit rate (0.5 x 10 + 0.4 x 30) / 40 = 42.5 % against (0.3 x 10 + 0.6 x 30) / 40 = 52.5 %;
+    # the push send without evaluated customers and fold 47 count for nothing
+    assert ("Backtest cutoff week 50: over the 40 customers evaluated in its 3 sends" in body)
+    assert ("precision@5 0.125 for the sends against 0.250 for the single weekly list, "
+            "hit rate 42.5% against 52.5%." in body)
+    figure = chart_json(body)
+    assert "backtest cutoff week 47" in figure and '"Wed email"' in figure
+
+
+def test_weighted_mean_skips_missing_values_and_empty_weights():
+    values, weights = pd.Series([0.2, None, 0.5]), pd.Series([1, 5, 3])
+    assert report.weighted_mean(values, weights) == pytest.approx((0.2 + 1.5) / 4)
+    assert math.isnan(report.weighted_mean(pd.Series([None, 0.3]), pd.Series([2, 0])))
+
+
+def test_candidate_recall_states_the_latest_fold_of_all_sources(database):
+    body = section_body(report.write(database).read_text(),
+                        "Where the ranker's candidates come from")
+    assert "At backtest cutoff week 50, the candidates of all sources hold 50 of the 200" in body
+    assert "(25.0%)" in body
+    figure = chart_json(body)
+    assert '"15.0%"' in figure and '"45.0%"' in figure  # als 30 / 200 at 50, all 90 / 200 at 47
+
+
+def test_calibration_reads_the_top_and_bottom_decile_of_the_latest_fold(database):
+    body = section_body(report.write(database).read_text(), "Is the ranker's probability right")
+    assert ("Backtest cutoff week 50: the ranker gives the top decile of candidates 0.2 on "
+            "average and 0.15 of them were bought; the bottom decile 0.001 against 0.002." in body)
+    assert '"observed = predicted"' in chart_json(body)
+
+
+def test_experiment_goal_makes_email_alone_plain(database, tmp_path):
+    body = section_body(report.write(database).read_text(),
+                        "What the revenue goal asks of each channel")
+    # 0.06 / 0.05 = 1.2
+    assert ("E-mail alone reaches 10 customers with 5.0% of revenue: for +6.0% of total revenue "
+            "they would have to spend +120.0%, 2.20 times what they spend now." in body)
+    figure = chart_json(body)
+    # largest uplift first, e-mail alone in its own colour
+    assert '"+120.0%","+30.0%","+6.2%","+6.0%"' in figure
+    assert '"color":["#c0392b","#7f8c8d","#7f8c8d","#7f8c8d"]' in figure
+    without_email = dict(TABLES, experiment_goal=TABLES["experiment_goal"].replace(
+        "('email', 10, 0.05), ", ""))
+    page = report.write(make_database(tmp_path / "no_email.duckdb", without_email)).read_text()
+    assert "E-mail alone" not in section_body(page, "What the revenue goal asks of each channel")
+
+
+def test_experiment_power_counts_detectable_pairs_and_names_the_closest(database):
+    body = section_body(report.write(database).read_text(), "What the experiment can detect")
+    # with CUPED against the goal: 0.4 / 0.06, 0.05 / 0.06, 0.35 / 0.03, 0.08 / 0.03
+    assert ("1 of 4 channel and metric pairs would detect their goal with CUPED. The closest, "
+            "receipt revenue per customer, detects 5.0% against a goal of 6.0%; 1,500 customers "
+            "would detect the goal." in body)
+    figure = chart_json(body)
+    # the goal's metric first (the seed's order), not the alphabet's
+    assert figure.index('"revenue per customer"') < figure.index('"retention"')
+
+
+def test_experiment_aa_counts_rates_outside_the_binomial_band(database):
+    body = section_body(report.write(database).read_text(), "Does the readout lie: the A/A check")
+    # band 0.05 +- 3.5 x 0.01: only e-mail's CUPED rate, 0.09, lies outside
+    assert "The readout run 475 times" in body
+    assert "1 of 4 false-positive rates lie outside the band" in body
+
+
+def test_experiment_readout_counts_cuped_intervals_that_exclude_zero(database):
+    body = section_body(report.write(database).read_text(), "The experiment's readout")
+    assert "Weeks 37-53" in body and "With CUPED (the verdict), 1 of 2 intervals exclude 0" in body
+    figure = chart_json(body)
+    assert '"with CUPED"' in figure and '"error_y"' in figure
+
+
+def test_a_section_with_an_empty_table_says_so(tmp_path):
+    tables = dict(TABLES, calibration=TABLES["calibration"] + " where false")
+    page = report.write(make_database(tmp_path / "empty_calibration.duckdb", tables)).read_text()
+    body = section_body(page, "Is the ranker's probability right")
+    assert "Nothing to show: calibration has no rows in this build." in body
+    assert "data-chart" not in body
 
 
 def test_the_database_is_read_only(database):

@@ -9,12 +9,40 @@ from __future__ import annotations
 
 import re
 
+import duckdb
 import plotly.graph_objects as go
 import pytest
 
 from recsys import browser, report
 from test_embedded_build import embedded_build
 from test_report import make_database
+
+# Every chart of the embedded build: all but the ALS grid's (make grid only).
+EMBEDDED_CHARTS = ["strategy-metrics", "slot-hit-rate", "cleaning-funnel", "price-histogram",
+                   "upsell-scatter", "catalog-coverage", "send-plan", "sends-backtest",
+                   "candidate-recall", "calibration", "experiment-goal", "experiment-power",
+                   "experiment-aa", "experiment-readout"]
+
+# The marks the charts of the campaign, the ranker and the experiment must draw, counted in the
+# embedded database: a bar per non-zero value, a point per value, plus the calibration's line per
+# fold and its diagonal, and the readout's interval per point.
+EXPECTED_MARKS = {
+    "send-plan": "select count(*) filter (n_recipients > 0) from send_plan",
+    "sends-backtest": """
+        select count(*) filter (precision > 0) + count(*) filter (single_list_precision > 0)
+               + count(*) filter (hit_rate > 0) + count(*) filter (single_list_hit_rate > 0)
+        from metrics_by_send""",
+    "candidate-recall": "select count(*) filter (recall > 0) from candidate_recall",
+    "calibration": "select count(*) + count(distinct cutoff_week) + 1 from calibration",
+    "experiment-goal": "select count(*) filter (required_uplift > 0) from experiment_goal",
+    "experiment-power": """
+        select count(*) filter (mde > 0) + count(*) filter (mde_cuped > 0) from experiment_power""",
+    "experiment-aa": "select 2 * count(*) from experiment_aa",
+    "experiment-readout": """
+        select 2 * count(*) + count(*) filter (ci_high > ci_low)
+               + count(*) filter (ci_high_cuped > ci_low_cuped)
+        from experiment_readout""",
+}
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +56,7 @@ def report_html(new_workspace):
 
 def test_report_renders_offline_with_marks_in_every_chart(report_html):
     charts = re.findall(r'data-chart="([^"]+)"', report_html.read_text())
-    assert len(charts) >= 6, charts
+    assert charts == EMBEDDED_CHARTS, charts
     with browser.open_page(report_html) as (page, log):
         marks = browser.chart_marks(page)
         emails = page.locator(".email").count()
@@ -38,6 +66,12 @@ def test_report_renders_offline_with_marks_in_every_chart(report_html):
     assert log.requests == [], f"the report asked the network for {log.requests}"
     assert sorted(marks) == sorted(charts), marks
     assert all(count > 0 for count in marks.values()), marks
+    con = duckdb.connect(str(report_html.with_name("recsys.duckdb")), read_only=True)
+    try:
+        expected = {chart: con.execute(sql).fetchone()[0] for chart, sql in EXPECTED_MARKS.items()}
+    finally:
+        con.close()
+    assert {chart: marks[chart] for chart in EXPECTED_MARKS} == expected
     assert emails == report.EXAMPLE_EMAILS
     assert screenshot.stat().st_size > 50_000, screenshot
 
@@ -49,7 +83,8 @@ def test_every_chart_of_the_hand_made_database_renders(tmp_path):
     with browser.open_page(report_html) as (page, log):
         marks = browser.chart_marks(page)
     assert log.console_errors == [] and log.requests == [], log
-    assert len(marks) == 7 and all(count > 0 for count in marks.values()), marks
+    assert sorted(marks) == sorted(EMBEDDED_CHARTS + ["als-grid"]), marks
+    assert all(count > 0 for count in marks.values()), marks
 
 
 def test_the_checks_catch_an_empty_chart_and_a_network_request(tmp_path):
