@@ -111,7 +111,7 @@ select
     metrics.goal_uplift / nullif(mix_revenue.revenue / total.revenue, 0) as required_uplift,
     'for +' || round(100 * metrics.goal_uplift, 1) || ' % of total revenue, these customers must spend '
     || coalesce(
-        round(100 * metrics.goal_uplift / nullif(mix_revenue.revenue / total.revenue, 0)) || ' % more',
+        round(100 * metrics.goal_uplift / nullif(mix_revenue.revenue / total.revenue, 0), 1) || ' % more',
         'infinitely more'
     )
         as in_words
