@@ -1,5 +1,5 @@
--- metrics_at_k has k = 1, 3 and 5 for all five strategies, and k = 10 for the four baselines,
--- at every backtest cutoff.
+-- metrics_at_k has k = 1, 3 and 5 for all six strategies, and k = 10 for the five that keep a
+-- longer list (all but email_policy), at every backtest cutoff.
 with expected as (
 
     select
