@@ -59,8 +59,8 @@ def test_bad_input_fails_with_one_clear_line(case, built, csv_sample_dir, tmp_pa
 def test_plain_dbt_build_on_bad_input_stops_before_any_model(built, csv_sample_dir, tmp_path):
     """The documented `dbt build --vars` form, without the wrapper: the first error line names
     the file and the problem, there is no traceback, and no model ran, so every table keeps
-    what the good build wrote. The bad folder also lacks products: had raw_products run, the
-    product tables would have changed."""
+    what the good build wrote. The bad folder also lacks products: had the raw views been pointed
+    at it and staging rebuilt, the product tables would have changed."""
     workspace, counts = built
     expected = BAD_CSV_CASES["text_in_number"]
     data_dir = make_bad_csv_case("text_in_number", csv_sample_dir, tmp_path / "data")
