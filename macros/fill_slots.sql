@@ -28,19 +28,22 @@ email_size as (
 
 ),
 
+-- one scan of the candidates for all slots (a scan of the send candidates repeats their joins)
 slot_candidates as (
 
-    select {{ key_list }}, type_id, item_id, {{ rank_by }} as rank_score, 'promo' as slot
-    from {{ candidates }}
-    where is_promo
-    union all
-    select {{ key_list }}, type_id, item_id, {{ rank_by }} as rank_score, 'new' as slot
-    from {{ candidates }}
-    where not ever_bought
-    union all
-    select {{ key_list }}, type_id, item_id, {{ rank_by }} as rank_score, 'upsell' as slot
-    from {{ candidates }}
-    where is_upsell_price and not is_promo
+    select
+        {% for key in keys %}candidates.{{ key }}, {% endfor %}
+        candidates.type_id,
+        candidates.item_id,
+        candidates.{{ rank_by }} as rank_score,
+        email_slots.slot
+    from {{ candidates }} as candidates
+    inner join email_slots
+        on case email_slots.slot
+            when 'promo' then candidates.is_promo
+            when 'new' then not candidates.ever_bought
+            when 'upsell' then candidates.is_upsell_price and not candidates.is_promo
+        end
 
 ),
 

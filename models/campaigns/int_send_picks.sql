@@ -108,10 +108,12 @@ send_{{ i }}_candidates as not materialized (
 
 ),
 
+-- a cutoff has one send per channel and weekday, so cutoff and customer key each list: a text
+-- send_id in every group and join of the slot rules cost time
 send_{{ i }}_picks as (
 
-    {{ fill_slots('send_' ~ i ~ '_candidates', ['cutoff_week', 'send_id', 'user_id'], rank_by='send_score',
-        extra_columns=['channel', 'send_weekday', 'send_score', 'weekday_lift']) }}
+    {{ fill_slots('send_' ~ i ~ '_candidates', ['cutoff_week', 'user_id'], rank_by='send_score',
+        extra_columns=['send_id', 'channel', 'send_weekday', 'send_score', 'weekday_lift']) }}
 
 ),
 {% endfor %}
@@ -129,4 +131,9 @@ send_picks as (
 
 )
 
-select * from send_picks
+select
+    send_picks.cutoff_week,
+    send_picks.send_id,
+    send_picks.user_id,
+    send_picks.* exclude (cutoff_week, send_id, user_id)
+from send_picks
