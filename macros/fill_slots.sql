@@ -84,8 +84,12 @@ slot_top_types as (
         {% for key in keys %}best_per_type.{{ key }}, {% endfor %}
         best_per_type.slot,
         max(
-            {'rank_score': best_per_type.rank_score, 'item_order': -best_per_type.item_id,
-             'type_id': best_per_type.type_id, 'item_id': best_per_type.item_id},
+            {
+                'rank_score': best_per_type.rank_score,
+                'item_order': -best_per_type.item_id,
+                'type_id': best_per_type.type_id,
+                'item_id': best_per_type.item_id
+            },
             (select email_size.n_items from email_size)
         ) as top_types
     from best_per_type
