@@ -24,23 +24,26 @@ with email_slots as (
 
 email_size as (
 
-    select sum(email_slots.n_items) as n_items from email_slots
+    select cast(sum(email_slots.n_items) as integer) as n_items from email_slots
 
 ),
 
+-- one scan of the candidates for all slots (a scan of the send candidates repeats their joins)
 slot_candidates as (
 
-    select {{ key_list }}, type_id, item_id, {{ rank_by }} as rank_score, 'promo' as slot
-    from {{ candidates }}
-    where is_promo
-    union all
-    select {{ key_list }}, type_id, item_id, {{ rank_by }} as rank_score, 'new' as slot
-    from {{ candidates }}
-    where not ever_bought
-    union all
-    select {{ key_list }}, type_id, item_id, {{ rank_by }} as rank_score, 'upsell' as slot
-    from {{ candidates }}
-    where is_upsell_price and not is_promo
+    select
+        {% for key in keys %}candidates.{{ key }}, {% endfor %}
+        candidates.type_id,
+        candidates.item_id,
+        candidates.{{ rank_by }} as rank_score,
+        email_slots.slot
+    from {{ candidates }} as candidates
+    inner join email_slots
+        on case email_slots.slot
+            when 'promo' then candidates.is_promo
+            when 'new' then not candidates.ever_bought
+            when 'upsell' then candidates.is_upsell_price and not candidates.is_promo
+        end
 
 ),
 
@@ -73,15 +76,36 @@ best_per_type as (
 ),
 
 -- earlier slots take at most email_size - 1 types, so the best email_size types of every slot
--- always leave enough for it
+-- always leave enough for it. A top-k aggregate keeps them without sorting every type: the
+-- struct orders by rank_score, then by the lower item id
+slot_top_types as (
+
+    select
+        {% for key in keys %}best_per_type.{{ key }}, {% endfor %}
+        best_per_type.slot,
+        max(
+            {
+                'rank_score': best_per_type.rank_score,
+                'item_order': -best_per_type.item_id,
+                'type_id': best_per_type.type_id,
+                'item_id': best_per_type.item_id
+            },
+            (select email_size.n_items from email_size)
+        ) as top_types
+    from best_per_type
+    group by all
+
+),
+
 slot_options as (
 
-    select best_per_type.*
-    from best_per_type
-    qualify row_number() over (
-        partition by {{ key_list }}, best_per_type.slot
-        order by best_per_type.rank_score desc, best_per_type.item_id
-    ) <= (select email_size.n_items from email_size)
+    select
+        {% for key in keys %}slot_top_types.{{ key }}, {% endfor %}
+        slot_top_types.slot,
+        top_type.type_id,
+        top_type.item_id,
+        top_type.rank_score
+    from slot_top_types, unnest(slot_top_types.top_types) as top_types (top_type)
 
 ),
 

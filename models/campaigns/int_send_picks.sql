@@ -18,6 +18,9 @@ case sends.send_weekday
 {%- else %}
 {%- set lift_strength = strength %}
 {%- endif %}
+-- The candidate CTEs are not materialized: DuckDB holds a materialized CTE in memory until the
+-- query ends, and the sends' candidate rows filled the memory limit at 1x already (5 GB, spilling);
+-- repeating the joins for every scan costs less.
 with candidates as not materialized (
 
     select * from {{ ref('int_email_candidates') }}
@@ -48,9 +51,9 @@ category_weekday_lift as (
 
 ),
 
-send_candidates as materialized (
+send_candidates as not materialized (
 
-    -- the columns the slot rules read (macros/fill_slots.sql), and no others: every send scans them
+    -- the columns the slot rules read (macros/fill_slots.sql), and no others
     select
         candidates.cutoff_week,
         candidates.user_id,
@@ -90,7 +93,7 @@ send_candidates as materialized (
 {%- set channel, send_weekday = sends[i][0], sends[i][1] %}
 
 -- {{ send_weekday }} {{ channel }}
-send_{{ i }}_candidates as materialized (
+send_{{ i }}_candidates as not materialized (
 
     select send_candidates.*
     from send_candidates
@@ -105,10 +108,12 @@ send_{{ i }}_candidates as materialized (
 
 ),
 
+-- a cutoff has one send per channel and weekday, so cutoff and customer key each list: a text
+-- send_id in every group and join of the slot rules cost time
 send_{{ i }}_picks as (
 
-    {{ fill_slots('send_' ~ i ~ '_candidates', ['cutoff_week', 'send_id', 'user_id'], rank_by='send_score',
-        extra_columns=['channel', 'send_weekday', 'send_score', 'weekday_lift']) }}
+    {{ fill_slots('send_' ~ i ~ '_candidates', ['cutoff_week', 'user_id'], rank_by='send_score',
+        extra_columns=['send_id', 'channel', 'send_weekday', 'send_score', 'weekday_lift']) }}
 
 ),
 {% endfor %}
@@ -126,4 +131,9 @@ send_picks as (
 
 )
 
-select * from send_picks
+select
+    send_picks.cutoff_week,
+    send_picks.send_id,
+    send_picks.user_id,
+    send_picks.* exclude (cutoff_week, send_id, user_id)
+from send_picks

@@ -9,6 +9,14 @@ with transactions as (
 
 ),
 
+-- the same lines again, for the anti join below: a CTE read twice is held whole in memory,
+-- two reads of the table stream
+clean_lines as (
+
+    select * from {{ ref('stg_transactions') }}
+
+),
+
 transaction_checks as (
 
     select * from {{ ref('stg_transaction_checks') }}
@@ -47,21 +55,30 @@ dropped_weeks as (
     where transaction_checks.drop_reason is not null
         and transaction_checks.quantity > 0
 
+),
+
+-- the dropped weeks with no clean line, checked against the clean lines rather than clean_weeks:
+-- a CTE read twice is held whole, and clean_weeks has about as many rows as there are lines
+dropped_only_weeks as (
+
+    select dropped_weeks.*
+    from dropped_weeks
+    anti join clean_lines
+        on dropped_weeks.user_id = clean_lines.user_id
+        and dropped_weeks.item_id = clean_lines.item_id
+        and dropped_weeks.week = clean_lines.week
+
 )
 
 select * from clean_weeks
 union all
 select
-    dropped_weeks.user_id,
-    dropped_weeks.item_id,
-    dropped_weeks.week,
+    dropped_only_weeks.user_id,
+    dropped_only_weeks.item_id,
+    dropped_only_weeks.week,
     0 as n_lines,
     0 as n_discounted_lines,
     0 as quantity,
     cast(0 as decimal(18, 2)) as sales_value,
     cast(0 as decimal(18, 6)) as interaction_weight
-from dropped_weeks
-anti join clean_weeks
-    on dropped_weeks.user_id = clean_weeks.user_id
-    and dropped_weeks.item_id = clean_weeks.item_id
-    and dropped_weeks.week = clean_weeks.week
+from dropped_only_weeks

@@ -19,24 +19,42 @@ popularity as (
 
 ),
 
-own_and_popular as (
+-- the customer's baseline_depth most bought items, with a top-k aggregate rather than a window
+-- that sorts everything they bought: the struct orders by purchase lines, then the last week,
+-- then the lower item id
+own_top_lists as (
 
     select
         user_item_history.cutoff_week,
         user_item_history.user_id,
-        user_item_history.item_id,
-        0 as source_order,
-        user_item_history.n_lines as score,
-        user_item_history.last_week
+        max(
+            {
+                'n_lines': user_item_history.n_lines,
+                'last_week': user_item_history.last_week,
+                'item_order': -user_item_history.item_id,
+                'item_id': user_item_history.item_id
+            },
+            {{ var('baseline_depth') }}
+        ) as top_list
     from user_item_history
     inner join backtest_recipients
         on user_item_history.cutoff_week = backtest_recipients.cutoff_week
         and user_item_history.user_id = backtest_recipients.user_id
     where user_item_history.n_lines > 0
-    qualify row_number() over (
-            partition by user_item_history.cutoff_week, user_item_history.user_id
-            order by user_item_history.n_lines desc, user_item_history.last_week desc, user_item_history.item_id asc
-        ) <= {{ var('baseline_depth') }}
+    group by user_item_history.cutoff_week, user_item_history.user_id
+
+),
+
+own_and_popular as (
+
+    select
+        own_top_lists.cutoff_week,
+        own_top_lists.user_id,
+        own_items.own_item.item_id,
+        0 as source_order,
+        own_items.own_item.n_lines as score,
+        own_items.own_item.last_week
+    from own_top_lists, unnest(own_top_lists.top_list) as own_items (own_item)
     union all
     select
         popularity.cutoff_week,
