@@ -4,9 +4,14 @@
   columns. int_email_picks fills one list per cutoff and customer; int_send_picks one per cutoff,
   send and customer, from candidates that leave out what the customer already gets that week.
 
-  Slots are filled in the order promo, new, upsell. Within a slot the candidates with the best
-  `rank_by` win, one per product type, and a type an earlier slot took is not taken again, so the
-  list shows different things. The items are then ordered by expected revenue (score x price).
+  The slots are filled as one choice: of every set of candidates that fills each slot with its
+  count of items, no product type twice (so the list shows different things), the set with the
+  best expected precision@5 + email_money_weight x expected money precision@5, where `rank_by`
+  is the purchase probability (sum of rank_by / 5 + weight x sum of rank_by x price / sum of
+  prices). It enumerates the sets of the best-scoring item of each type among the best
+  email_size types of each slot (250 sets for 3 promo / 1 new / 1 upsell): no other set can hold
+  more expected purchases; for the money term it is a close approximation.
+  The items are then ordered by expected revenue (score x price).
   A list exists only when every slot is full: a customer whose upsell threshold lies above the
   price of every recommendable item gets none.
 
@@ -35,6 +40,7 @@ slot_candidates as (
         {% for key in keys %}candidates.{{ key }}, {% endfor %}
         candidates.type_id,
         candidates.item_id,
+        candidates.price,
         candidates.{{ rank_by }} as rank_score,
         email_slots.slot
     from {{ candidates }} as candidates
@@ -64,6 +70,7 @@ best_per_type as (
         best_scores.slot,
         best_scores.type_id,
         min(slot_candidates.item_id) as item_id,
+        arg_min(slot_candidates.price, slot_candidates.item_id) as price,
         best_scores.rank_score
     from best_scores
     inner join slot_candidates
@@ -76,8 +83,8 @@ best_per_type as (
 ),
 
 -- earlier slots take at most email_size - 1 types, so the best email_size types of every slot
--- always leave enough for it. A top-k aggregate keeps them without sorting every type: the
--- struct orders by rank_score, then by the lower item id
+-- always leave enough for it (for the most expected purchases). A top-k aggregate keeps them
+-- without sorting every type: the struct orders by rank_score, then by the lower item id
 slot_top_types as (
 
     select
@@ -88,7 +95,8 @@ slot_top_types as (
                 'rank_score': best_per_type.rank_score,
                 'item_order': -best_per_type.item_id,
                 'type_id': best_per_type.type_id,
-                'item_id': best_per_type.item_id
+                'item_id': best_per_type.item_id,
+                'price': best_per_type.price
             },
             (select email_size.n_items from email_size)
         ) as top_types
@@ -97,73 +105,114 @@ slot_top_types as (
 
 ),
 
-slot_options as (
+-- slot_rank: 1 for the slot's best option (two unnests in one select run side by side)
+ranked_top_types as (
 
     select
         {% for key in keys %}slot_top_types.{{ key }}, {% endfor %}
         slot_top_types.slot,
-        top_type.type_id,
-        top_type.item_id,
-        top_type.rank_score
-    from slot_top_types, unnest(slot_top_types.top_types) as top_types (top_type)
+        unnest(list_reverse_sort(slot_top_types.top_types)) as top_type,
+        unnest(range(1, len(slot_top_types.top_types) + 1)) as slot_rank
+    from slot_top_types
 
 ),
 
-promo_picks as (
+slot_options as (
 
-    select slot_options.*
+    select
+        {% for key in keys %}ranked_top_types.{{ key }}, {% endfor %}
+        ranked_top_types.slot,
+        ranked_top_types.top_type.type_id,
+        ranked_top_types.top_type.item_id,
+        ranked_top_types.top_type.price,
+        ranked_top_types.top_type.rank_score,
+        ranked_top_types.slot_rank
+    from ranked_top_types
+
+),
+
+-- every way to fill a slot: a set of n_items of its options, as a bit mask over their slot_rank
+-- (promo: the 10 sets of 3 of 5 options), with the totals that the e-mail's objective adds up
+slot_masks as (
+
+    select
+        email_slots.slot,
+        email_slots.n_items,
+        masks.mask
+    from email_slots
+    cross join email_size
+    cross join unnest(range(cast(power(2, email_size.n_items) as integer))) as masks (mask)
+    where bit_count(masks.mask) = email_slots.n_items
+
+),
+
+slot_fills as (
+
+    select
+        {% for key in keys %}slot_options.{{ key }}, {% endfor %}
+        slot_options.slot,
+        slot_masks.mask,
+        list(slot_options.type_id) as type_ids,
+        sum(slot_options.rank_score) as expected_purchases,
+        sum(slot_options.rank_score * slot_options.price) as expected_revenue,
+        sum(slot_options.price) as total_price
     from slot_options
-    where slot_options.slot = 'promo'
-    qualify row_number() over (
-        partition by {{ key_list }}
-        order by slot_options.rank_score desc, slot_options.item_id
-    ) <= (select email_slots.n_items from email_slots where email_slots.slot = 'promo')
+    inner join slot_masks
+        on slot_options.slot = slot_masks.slot
+        and (slot_masks.mask >> (slot_options.slot_rank - 1)) % 2 = 1
+    group by all
+    having count(*) = any_value(slot_masks.n_items)
 
 ),
 
-new_picks as (
+-- every e-mail of one fill per slot with no product type twice, and the best by expected
+-- precision@5 + email_money_weight x expected money precision@5 (both of the e-mail's metrics;
+-- the score is a calibrated probability, so these are expectations). Ties go to the items first
+-- in their slot's order (better score, then lower item id): the lowest masks. min() of a struct
+-- compares field by field and is cheaper than sorting the e-mails; the objective is rounded so
+-- that sums of equal scores in another order tie.
+best_fill as (
 
-    select slot_options.*
-    from slot_options
-    anti join promo_picks
-        on {% for key in keys %}slot_options.{{ key }} = promo_picks.{{ key }} and {% endfor %}
-        slot_options.type_id = promo_picks.type_id
-    where slot_options.slot = 'new'
-    qualify row_number() over (
-        partition by {% for key in keys %}slot_options.{{ key }}{{ ', ' if not loop.last }}{% endfor %}
-        order by slot_options.rank_score desc, slot_options.item_id
-    ) <= (select email_slots.n_items from email_slots where email_slots.slot = 'new')
-
-),
-
-earlier_picks as (
-
-    select * from promo_picks
-    union all
-    select * from new_picks
-
-),
-
-upsell_picks as (
-
-    select slot_options.*
-    from slot_options
-    anti join earlier_picks
-        on {% for key in keys %}slot_options.{{ key }} = earlier_picks.{{ key }} and {% endfor %}
-        slot_options.type_id = earlier_picks.type_id
-    where slot_options.slot = 'upsell'
-    qualify row_number() over (
-        partition by {% for key in keys %}slot_options.{{ key }}{{ ', ' if not loop.last }}{% endfor %}
-        order by slot_options.rank_score desc, slot_options.item_id
-    ) <= (select email_slots.n_items from email_slots where email_slots.slot = 'upsell')
+    select
+        {% for key in keys %}promo.{{ key }}, {% endfor %}
+        min({
+            'objective': -round(
+                (promo.expected_purchases + new.expected_purchases + upsell.expected_purchases)
+                / email_size.n_items
+                + {{ var('email_money_weight') }}
+                * coalesce((promo.expected_revenue + new.expected_revenue + upsell.expected_revenue)
+                    / nullif(promo.total_price + new.total_price + upsell.total_price, 0), 0), 9),
+            'promo_mask': promo.mask,
+            'new_mask': new.mask,
+            'upsell_mask': upsell.mask
+        }) as best
+    from slot_fills as promo
+    inner join slot_fills as new
+        on {% for key in keys %}promo.{{ key }} = new.{{ key }} and {% endfor %}
+        new.slot = 'new'
+        and not list_has_any(promo.type_ids, new.type_ids)
+    inner join slot_fills as upsell
+        on {% for key in keys %}promo.{{ key }} = upsell.{{ key }} and {% endfor %}
+        upsell.slot = 'upsell'
+        and not list_has_any(promo.type_ids || new.type_ids, upsell.type_ids)
+    cross join email_size
+    where promo.slot = 'promo'
+    group by {% for key in keys %}promo.{{ key }}{{ ', ' if not loop.last }}{% endfor %}
 
 ),
 
 picks as (
 
-    select earlier_picks.* from earlier_picks
-    union all
-    select upsell_picks.* from upsell_picks
+    select
+        {% for key in keys %}slot_options.{{ key }}, {% endfor %}
+        slot_options.slot,
+        slot_options.item_id
+    from best_fill
+    inner join slot_options
+        on {% for key in keys %}best_fill.{{ key }} = slot_options.{{ key }} and {% endfor %}
+        (slot_options.slot = 'promo' and (best_fill.best.promo_mask >> (slot_options.slot_rank - 1)) % 2 = 1
+            or slot_options.slot = 'new' and (best_fill.best.new_mask >> (slot_options.slot_rank - 1)) % 2 = 1
+            or slot_options.slot = 'upsell' and (best_fill.best.upsell_mask >> (slot_options.slot_rank - 1)) % 2 = 1)
 
 ),
 

@@ -23,8 +23,8 @@ def model(dbt, session):
     def rows_at(relation, cutoff):
         return relation.filter(f"cutoff_week = {int(cutoff)}")
 
-    # training rows in a fixed order, so that the fit is the same on every build; scoring is
-    # per row and needs none
+    # only the sampled training rows leave the database, in a fixed order, so that the fit is the
+    # same on every build; scoring is per row and needs none
     return ranker.score_cutoffs(
-        cutoffs, lambda cutoff: rows_at(training, cutoff).order("user_id, item_id").to_arrow_table(),
+        cutoffs, lambda cutoff: ranker.training_sample(rows_at(training, cutoff), params).to_arrow_table(),
         lambda cutoff: rows_at(features, cutoff).to_arrow_table(), params)

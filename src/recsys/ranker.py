@@ -9,7 +9,8 @@ two-stage recommenders that win grocery next-basket tasks (Ke et al., "LightGBM:
 Efficient Gradient Boosting Decision Tree", NeurIPS 2017, for the learner).
 
 Training keeps every purchase and a fixed share (``negative_rate``) of the non-purchases, chosen
-by a hash of the ids, so that the fit takes seconds; the predicted odds are then multiplied by
+by a hash of the ids in SQL (``training_sample``), so that only those rows leave the database and
+the fit takes seconds; the predicted odds are then multiplied by
 ``negative_rate``, which undoes the sampling exactly for a calibrated classifier, so the
 probabilities mean purchase rates (``calibration`` checks it per decile on the backtest).
 
@@ -26,6 +27,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
+import duckdb
 import lightgbm as lgb
 import numpy as np
 import pyarrow as pa
@@ -75,9 +77,9 @@ class RankerParams:
         LightGBM threads; fixed, because the thread count is part of what makes a fit repeatable.
     """
 
-    trees: int = 100
-    learning_rate: float = 0.1
-    leaves: int = 31
+    trees: int = 50
+    learning_rate: float = 0.2
+    leaves: int = 15
     min_child_samples: int = 100
     negative_rate: float = 0.1
     seed: int = 42
@@ -118,37 +120,37 @@ def feature_matrix(table: pa.Table) -> np.ndarray:
     return matrix
 
 
-def kept_for_training(user_ids: np.ndarray, item_ids: np.ndarray, is_bought: np.ndarray,
-                      negative_rate: float, seed: int) -> np.ndarray:
-    """Every purchase, and the non-purchases whose hash of (seed, user, item) falls below
-    ``negative_rate``: the same rows on every build, whatever the row order."""
-    mixed = (np.asarray(user_ids, np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-             ^ (np.asarray(item_ids, np.uint64) + np.uint64(seed)) * np.uint64(0xC2B2AE3D27D4EB4F))
-    mixed ^= mixed >> np.uint64(29)
-    mixed *= np.uint64(0xBF58476D1CE4E5B9)
-    mixed ^= mixed >> np.uint64(32)
-    uniform = (mixed >> np.uint64(11)).astype(np.float64) / float(1 << 53)
-    return is_bought | (uniform < negative_rate)
+# the hash picks non-purchases in steps of one millionth of negative_rate
+SAMPLE_GRAIN = 1_000_000
+
+
+def training_sample(relation: duckdb.DuckDBPyRelation, params: RankerParams) -> duckdb.DuckDBPyRelation:
+    """The rows of ``relation`` (user_id, item_id, is_bought, ...) that the ranker trains on: every
+    purchase, and the non-purchases whose hash of (user, item, seed) falls below
+    ``negative_rate``, in (user_id, item_id) order. The same rows on every build, whatever the
+    row order, and filtered in the database, so that the rest is never fetched."""
+    kept = round(params.negative_rate * SAMPLE_GRAIN)
+    return relation.filter(
+        f"is_bought or hash(cast(user_id as bigint), cast(item_id as bigint), cast({int(params.seed)} as bigint))"
+        f" % {SAMPLE_GRAIN} < {kept}"
+    ).order("user_id, item_id")
 
 
 def fit(training: pa.Table, params: RankerParams) -> lgb.Booster:
-    """A classifier of ``is_bought`` on the FEATURES of ``training`` (rows with user_id, item_id,
-    is_bought and the features), on every purchase and a hashed sample of the rest."""
+    """A classifier of ``is_bought`` on the FEATURES of ``training``: the rows of
+    ``training_sample`` (every purchase and ``negative_rate`` of the rest)."""
     if training.num_rows == 0:
         raise ValueError("ranker training set is empty")
     is_bought = pc.cast(training["is_bought"], pa.bool_()).to_numpy(zero_copy_only=False)
     if not is_bought.any() or is_bought.all():
         raise ValueError(f"ranker training set needs purchases and non-purchases; it has "
                          f"{int(is_bought.sum())} purchases in {len(is_bought)} rows")
-    keep = kept_for_training(training["user_id"].to_numpy(), training["item_id"].to_numpy(),
-                             is_bought, params.negative_rate, params.seed)
-    features = feature_matrix(training)[keep]
     started = time.perf_counter()
-    dataset = lgb.Dataset(features, label=is_bought[keep].astype(np.float64),
+    dataset = lgb.Dataset(feature_matrix(training), label=is_bought.astype(np.float64),
                           feature_name=list(FEATURES), free_raw_data=True)
     booster = lgb.train(params.lightgbm(), dataset, num_boost_round=params.trees)
     log.info("ranker fit: %d rows (%d purchases, %.0f %% of the rest), %.1f s; top features by gain: %s",
-             int(keep.sum()), int(is_bought.sum()), 100 * params.negative_rate,
+             training.num_rows, int(is_bought.sum()), 100 * params.negative_rate,
              time.perf_counter() - started,
              ", ".join(f"{name} {share:.0%}" for name, share in importances(booster)[:8]))
     return booster

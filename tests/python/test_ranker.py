@@ -1,6 +1,7 @@
 """recsys.ranker without dbt: parameters, the negative sampling, calibration, determinism and the
 one-fit-per-cutoff scoring."""
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -31,6 +32,11 @@ def synthetic_candidates(n_users=400, per_user=30, seed=0):
     return table, true_probability
 
 
+def sampled(table, params=FAST):
+    """The rows of ``table`` the ranker trains on (ranker.training_sample, run by DuckDB)."""
+    return ranker.training_sample(duckdb.from_arrow(table), params).to_arrow_table()
+
+
 def test_params_from_config_convert_dbt_text():
     params = ranker.RankerParams.from_config({"trees": "50", "learning_rate": "0.2", "threads": "1",
                                               "negative_rate": " ", "seed": None})
@@ -50,22 +56,28 @@ def test_params_reject_bad_values(config, message):
 
 def test_sampling_keeps_every_purchase_and_the_rate_of_the_rest_in_any_order():
     rng = np.random.default_rng(1)
-    users = rng.integers(1, 5000, 200_000)
-    items = rng.integers(1, 90_000, 200_000)
-    bought = rng.uniform(0, 1, 200_000) < 0.03
-    keep = ranker.kept_for_training(users, items, bought, 0.1, seed=42)
-    assert keep[bought].all()
-    assert abs(keep[~bought].mean() - 0.1) < 0.005
-    order = rng.permutation(len(users))
-    assert (ranker.kept_for_training(users[order], items[order], bought[order], 0.1, 42) == keep[order]).all()
-    # another seed samples other rows
-    assert (ranker.kept_for_training(users, items, bought, 0.1, seed=7) != keep).any()
+    pairs = np.unique(np.column_stack([rng.integers(1, 5000, 200_000), rng.integers(1, 90_000, 200_000)]), axis=0)
+    table = pa.table({"user_id": pa.array(pairs[:, 0]), "item_id": pa.array(pairs[:, 1]),
+                      "is_bought": pa.array(rng.uniform(0, 1, len(pairs)) < 0.03)})
+    params = ranker.RankerParams(negative_rate=0.1)
+    kept = sampled(table, params)
+    keys = set(zip(kept["user_id"].to_pylist(), kept["item_id"].to_pylist()))
+    bought = table.filter(table["is_bought"])
+    assert set(zip(bought["user_id"].to_pylist(), bought["item_id"].to_pylist())) <= keys
+    n_rest = table.num_rows - bought.num_rows
+    assert abs((len(keys) - bought.num_rows) / n_rest - 0.1) < 0.005
+    # ordered by (user_id, item_id), and the same rows whatever the input order
+    assert kept.to_pylist() == sorted(kept.to_pylist(), key=lambda row: (row["user_id"], row["item_id"]))
+    assert sampled(table.take(rng.permutation(table.num_rows)), params).equals(kept)
+    # another seed samples other rows; a rate of 1 keeps them all
+    assert not sampled(table, ranker.RankerParams(negative_rate=0.1, seed=7)).equals(kept)
+    assert sampled(table, ranker.RankerParams(negative_rate=1.0)).num_rows == table.num_rows
 
 
 def test_probabilities_are_calibrated_after_the_sampling():
     training, _ = synthetic_candidates(seed=0)
     scoring, true_probability = synthetic_candidates(seed=1)
-    booster = ranker.fit(training, FAST)
+    booster = ranker.fit(sampled(training), FAST)
     predicted = ranker.probabilities(booster, scoring, FAST.negative_rate)
     # the sampled model alone would overstate the purchase rate about fourfold
     assert abs(predicted.mean() - true_probability.mean()) < 0.1 * true_probability.mean()
@@ -79,8 +91,8 @@ def test_probabilities_are_calibrated_after_the_sampling():
 
 def test_fit_is_deterministic():
     training, _ = synthetic_candidates(seed=2)
-    first = ranker.probabilities(ranker.fit(training, FAST), training, FAST.negative_rate)
-    second = ranker.probabilities(ranker.fit(training, FAST), training, FAST.negative_rate)
+    first = ranker.probabilities(ranker.fit(sampled(training), FAST), training, FAST.negative_rate)
+    second = ranker.probabilities(ranker.fit(sampled(training), FAST), training, FAST.negative_rate)
     assert np.array_equal(first, second)
 
 
@@ -94,8 +106,8 @@ def test_fit_needs_purchases_and_every_feature():
 
 
 def test_score_cutoffs_fits_on_each_cutoffs_own_training_set():
-    trainings = {47: synthetic_candidates(n_users=200, seed=4)[0],
-                 50: synthetic_candidates(n_users=200, seed=5)[0]}
+    trainings = {47: sampled(synthetic_candidates(n_users=200, seed=4)[0]),
+                 50: sampled(synthetic_candidates(n_users=200, seed=5)[0])}
     features = {47: synthetic_candidates(n_users=50, seed=6)[0].drop(["is_bought"]),
                 50: synthetic_candidates(n_users=60, seed=7)[0].drop(["is_bought"])}
     asked = []
