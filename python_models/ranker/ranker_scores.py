@@ -5,6 +5,10 @@
 from recsys import als, frames, ranker
 
 
+# candidates scored per batch: a few tens of MB of features at a time
+SCORING_BATCH_ROWS = 200_000
+
+
 def model(dbt, session):
     als.log_to_dbt()
     params = ranker.RankerParams.from_config({
@@ -24,7 +28,8 @@ def model(dbt, session):
         return relation.filter(f"cutoff_week = {int(cutoff)}")
 
     # only the sampled training rows leave the database, in a fixed order, so that the fit is the
-    # same on every build; scoring is per row and needs none
+    # same on every build; scoring is per row and needs none, and streams batch by batch
     return frames.from_arrow(ranker.score_cutoffs(
         cutoffs, lambda cutoff: frames.to_arrow(ranker.training_sample(rows_at(training, cutoff), params)),
-        lambda cutoff: frames.to_arrow(rows_at(features, cutoff)), params), session)
+        lambda cutoff: frames.record_batches(rows_at(features, cutoff), session, SCORING_BATCH_ROWS),
+        params), session)

@@ -8,6 +8,8 @@ result back to dbt with :func:`from_arrow`.
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import pyarrow as pa
 
 
@@ -21,7 +23,22 @@ def to_arrow(relation) -> pa.Table:
     return relation.toArrow() if is_spark(relation) else relation.to_arrow_table()
 
 
-def from_arrow(table: pa.Table, session):
-    """An Arrow table as the model's result: dbt-duckdb writes Arrow itself, dbt-spark needs a
-    Spark DataFrame."""
-    return session.createDataFrame(table) if is_spark(session) else table
+def record_batches(relation, session, rows: int) -> Iterator[pa.RecordBatch]:
+    """A DuckDB relation or a Spark DataFrame as Arrow batches of at most ``rows`` rows. On DuckDB
+    they stream through a cursor of the session, so that a model can read them while dbt is
+    already writing its result (see :func:`from_arrow` with a RecordBatchReader); Spark collects
+    the frame on the driver first."""
+    if is_spark(relation):
+        yield from relation.toArrow().to_batches(max_chunksize=rows)
+        return
+    cursor = session.cursor()
+    cursor.execute("set enable_progress_bar = false")  # a cursor would draw its own on stderr
+    yield from cursor.sql(relation.sql_query()).to_arrow_reader(rows)
+
+
+def from_arrow(table: pa.Table | pa.RecordBatchReader, session):
+    """An Arrow table or a RecordBatchReader as the model's result: dbt-duckdb writes Arrow itself
+    (a reader streams, batch by batch, into the table), dbt-spark needs a Spark DataFrame."""
+    if not is_spark(session):
+        return table
+    return session.createDataFrame(table.read_all() if isinstance(table, pa.RecordBatchReader) else table)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Callable, Iterable, Iterator, Mapping
 
 import lightgbm as lgb
 import numpy as np
@@ -176,18 +176,23 @@ def importances(booster: lgb.Booster) -> list[tuple[str, float]]:
 
 
 def score_cutoffs(cutoffs: list[int], training_for: Callable[[int], pa.Table],
-                  features_at: Callable[[int], pa.Table], params: RankerParams) -> pa.Table:
+                  feature_batches_at: Callable[[int], Iterable[pa.RecordBatch]],
+                  params: RankerParams) -> pa.RecordBatchReader:
     """SCORES_SCHEMA rows for every candidate of every cutoff in ``cutoffs``: a model fitted on
-    ``training_for(cutoff)`` (labels ending at that cutoff) scores ``features_at(cutoff)``.
-    One fit per cutoff; the callables read one cutoff at a time, so memory holds one."""
-    parts = []
-    for cutoff in sorted(cutoffs):
-        booster = fit(training_for(cutoff), params)
-        features = features_at(cutoff)
-        parts.append(pa.table({
-            "cutoff_week": pa.array(np.full(features.num_rows, cutoff), pa.int32()),
-            "user_id": pc.cast(features["user_id"], pa.int64()),
-            "item_id": pc.cast(features["item_id"], pa.int64()),
-            "probability": pa.array(probabilities(booster, features, params.negative_rate), pa.float64()),
-        }, schema=SCORES_SCHEMA))
-    return pa.concat_tables(parts) if parts else SCORES_SCHEMA.empty_table()
+    ``training_for(cutoff)`` (labels ending at that cutoff) scores ``feature_batches_at(cutoff)``.
+    The fits happen here, one cutoff's training set in memory at a time; the scores are a stream
+    that computes each batch as it is read, so memory holds one batch of candidates however many
+    there are (at 100x, about 100 M per cutoff)."""
+    boosters = {cutoff: fit(training_for(cutoff), params) for cutoff in sorted(cutoffs)}
+
+    def scored_batches() -> Iterator[pa.RecordBatch]:
+        for cutoff, booster in boosters.items():
+            for features in feature_batches_at(cutoff):
+                yield pa.RecordBatch.from_arrays([
+                    pa.array(np.full(features.num_rows, cutoff), pa.int32()),
+                    pc.cast(features["user_id"], pa.int64()),
+                    pc.cast(features["item_id"], pa.int64()),
+                    pa.array(probabilities(booster, features, params.negative_rate), pa.float64()),
+                ], schema=SCORES_SCHEMA)
+
+    return pa.RecordBatchReader.from_batches(SCORES_SCHEMA, scored_batches())

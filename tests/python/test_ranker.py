@@ -116,16 +116,20 @@ def test_score_cutoffs_fits_on_each_cutoffs_own_training_set():
         asked.append(cutoff)
         return trainings[cutoff]
 
-    scores = ranker.score_cutoffs([50, 47], training_for, features.__getitem__, FAST)
-    assert scores.schema == ranker.SCORES_SCHEMA
+    def feature_batches_at(cutoff):
+        return features[cutoff].to_batches(max_chunksize=7)
+
+    scores = ranker.score_cutoffs([50, 47], training_for, feature_batches_at, FAST)
     assert asked == [47, 50]
+    scores = scores.read_all()
+    assert scores.schema == ranker.SCORES_SCHEMA
     for cutoff, table in features.items():
         rows = scores.filter(pa.compute.equal(scores["cutoff_week"], cutoff))
         assert rows["user_id"].to_pylist() == table["user_id"].to_pylist()
         assert rows["item_id"].to_pylist() == table["item_id"].to_pylist()
         expected = ranker.probabilities(ranker.fit(trainings[cutoff], FAST), table, FAST.negative_rate)
         assert np.array_equal(rows["probability"].to_numpy(), expected)
-    assert ranker.score_cutoffs([], training_for, features.__getitem__, FAST).num_rows == 0
+    assert ranker.score_cutoffs([], training_for, feature_batches_at, FAST).read_all().num_rows == 0
 
 
 def test_every_feature_is_a_documented_column_of_int_ranker_features():
