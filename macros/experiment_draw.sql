@@ -4,5 +4,5 @@
   the group never changes while the salt stays the same, whatever else changes.
 #}
 {% macro experiment_draw(salt, user_id) %}
-    ((hash(cast({{ salt }} as varchar) || '/' || cast({{ user_id }} as varchar)) % 1000000) / 1000000.0)
+    (({{ unsigned_hash('cast(' ~ salt ~ " as string) || '/' || cast(" ~ user_id ~ ' as string)') }} % 1000000) / 1000000.0)
 {% endmacro %}

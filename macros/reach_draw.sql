@@ -4,6 +4,6 @@
   hash() may change between versions, md5 never does, so a rebuild reaches the same customers.
 #}
 {% macro reach_draw(user_id, channel) %}
-    cast(('0x' || substr(md5(cast({{ user_id }} as varchar) || '|' || {{ channel }}), 1, 8)) as ubigint)
-        / 4294967296.0
+    ({{ hex_to_number('substr(md5(cast(' ~ user_id ~ " as string) || '|' || " ~ channel ~ '), 1, 8)') }}
+        / 4294967296.0)
 {% endmacro %}

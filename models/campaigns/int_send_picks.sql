@@ -21,7 +21,7 @@ case sends.send_weekday
 -- The candidate CTEs are not materialized: DuckDB holds a materialized CTE in memory until the
 -- query ends, and the sends' candidate rows filled the memory limit at 1x already (5 GB, spilling);
 -- repeating the joins for every scan costs less.
-with candidates as not materialized (
+with candidates as {{ cte_hint('not materialized') }} (
 
     select * from {{ ref('int_email_candidates') }}
 
@@ -51,7 +51,7 @@ category_weekday_lift as (
 
 ),
 
-send_candidates as not materialized (
+send_candidates as {{ cte_hint('not materialized') }} (
 
     -- the columns the slot rules read (macros/fill_slots.sql), and no others
     select
@@ -93,7 +93,7 @@ send_candidates as not materialized (
 {%- set channel, send_weekday = sends[i][0], sends[i][1] %}
 
 -- {{ send_weekday }} {{ channel }}
-send_{{ i }}_candidates as not materialized (
+send_{{ i }}_candidates as {{ cte_hint('not materialized') }} (
 
     select send_candidates.*
     from send_candidates

@@ -30,12 +30,12 @@ weekdays as (
 
     select
         weekday_names.weekday,
-        cast(weekday_names.iso_weekday as integer) as iso_weekday
+        weekday_names.iso_weekday
     from (
-        select
-            unnest(['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday']) as weekday,
-            unnest(range(1, 8)) as iso_weekday
-    ) as weekday_names
+        values
+        ('Monday', 1), ('Tuesday', 2), ('Wednesday', 3), ('Thursday', 4), ('Friday', 5), ('Saturday', 6),
+        ('Sunday', 7)
+    ) as weekday_names (weekday, iso_weekday)
 
 ),
 
@@ -46,7 +46,7 @@ scheduled as (
         send_schedule.send_weekday,
         send_schedule.send_time,
         weekdays.iso_weekday,
-        list_position({{ var('channel_fill_order') }}, channels.channel) as fill_order,
+        {{ position_in_list(var('channel_fill_order'), 'channels.channel') }} as fill_order,
         -- days until the channel's next send (7 when it sends once a week)
         coalesce(
             min((next_weekdays.iso_weekday - weekdays.iso_weekday + 7) % 7)

@@ -32,12 +32,50 @@ found as (
 
 ),
 
+-- one row per purchase and source: found by the source or not
 per_source as (
 
-    unpivot found
-    on from_own as own, from_als as als, from_popular as popular, from_promo as promo,
-    from_type_alternative as type_alternative, from_upsell as upsell, from_any as 'all'
-    into name source value is_found
+    select
+        found.cutoff_week,
+        'own' as source,
+        found.from_own as is_found
+    from found
+    union all
+    select
+        found.cutoff_week,
+        'als' as source,
+        found.from_als as is_found
+    from found
+    union all
+    select
+        found.cutoff_week,
+        'popular' as source,
+        found.from_popular as is_found
+    from found
+    union all
+    select
+        found.cutoff_week,
+        'promo' as source,
+        found.from_promo as is_found
+    from found
+    union all
+    select
+        found.cutoff_week,
+        'type_alternative' as source,
+        found.from_type_alternative as is_found
+    from found
+    union all
+    select
+        found.cutoff_week,
+        'upsell' as source,
+        found.from_upsell as is_found
+    from found
+    union all
+    select
+        found.cutoff_week,
+        'all' as source,
+        found.from_any as is_found
+    from found
 
 )
 

@@ -43,9 +43,9 @@ mix_channels as (
     select
         mixes.mix,
         channel_bits.channel
-    from range(
-            1, cast(pow(2, (select count(all_channels.channel) from channel_bits as all_channels)) as bigint)
-        ) as mixes (mix)
+    from {{ integer_range(
+            1, 'cast(pow(2, (select count(all_channels.channel) from channel_bits as all_channels)) as bigint)',
+            'mixes', 'mix') }}
     inner join channel_bits
         on (mixes.mix >> channel_bits.bit) & 1 = 1
 
@@ -55,7 +55,7 @@ mix_names as (
 
     select
         mix_channels.mix,
-        string_agg(mix_channels.channel, ' + ' order by mix_channels.channel) as channels,
+        {{ ordered_string_agg('mix_channels.channel', "' + '", 'mix_channels.channel') }} as channels,
         count(*) as n_channels
     from mix_channels
     group by mix_channels.mix

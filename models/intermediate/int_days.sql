@@ -24,6 +24,6 @@ select
     days.day,
     cast(days.week as integer) as week,
     days.purchase_date,
-    dayname(days.purchase_date) as weekday,
-    cast(isodow(days.purchase_date) as integer) as iso_weekday
+    {{ weekday_name('days.purchase_date') }} as weekday,
+    cast({{ iso_weekday('days.purchase_date') }} as integer) as iso_weekday
 from days

@@ -3,7 +3,7 @@
 -- item per product type; ordered by expected revenue). The campaign's sends use the same rules
 -- per send (int_send_picks).
 -- not materialized: scanning the table again is cheaper than holding a copy of it in memory
-with candidates as not materialized (
+with candidates as {{ cte_hint('not materialized') }} (
 
     select * from {{ ref('int_email_candidates') }}
 

@@ -74,14 +74,17 @@ popular_items as (
 promo_catalog as (
 
     select
-        catalog.cutoff_week,
-        catalog.item_id
-    from catalog
-    where catalog.is_promo
-    qualify row_number() over (
-            partition by catalog.cutoff_week
-            order by catalog.popularity_rank
-        ) <= {{ var('fallback_items') }}
+        promo_ranks.cutoff_week,
+        promo_ranks.item_id
+    from (
+        select
+            catalog.cutoff_week,
+            catalog.item_id,
+            row_number() over (partition by catalog.cutoff_week order by catalog.popularity_rank) as promo_rank
+        from catalog
+        where catalog.is_promo
+    ) as promo_ranks
+    where promo_ranks.promo_rank <= {{ var('fallback_items') }}
 
 ),
 
@@ -102,35 +105,49 @@ promo_items as (
 repeated_types as (
 
     select
-        user_item_history.cutoff_week,
-        user_item_history.user_id,
-        catalog.type_id,
-        sum(user_item_history.n_lines) as n_lines
-    from user_item_history
-    inner join catalog
-        on user_item_history.cutoff_week = catalog.cutoff_week
-        and user_item_history.item_id = catalog.item_id
-    where user_item_history.n_lines > 0
-    group by user_item_history.cutoff_week, user_item_history.user_id, catalog.type_id
-    having sum(user_item_history.n_weeks) >= 2
-    qualify row_number() over (
-            partition by user_item_history.cutoff_week, user_item_history.user_id
-            order by sum(user_item_history.n_lines) desc, catalog.type_id
-        ) <= {{ var('alternative_types') }}
+        type_ranks.cutoff_week,
+        type_ranks.user_id,
+        type_ranks.type_id,
+        type_ranks.n_lines
+    from (
+        select
+            user_item_history.cutoff_week,
+            user_item_history.user_id,
+            catalog.type_id,
+            sum(user_item_history.n_lines) as n_lines,
+            row_number() over (
+                partition by user_item_history.cutoff_week, user_item_history.user_id
+                order by sum(user_item_history.n_lines) desc, catalog.type_id
+            ) as type_rank
+        from user_item_history
+        inner join catalog
+            on user_item_history.cutoff_week = catalog.cutoff_week
+            and user_item_history.item_id = catalog.item_id
+        where user_item_history.n_lines > 0
+        group by user_item_history.cutoff_week, user_item_history.user_id, catalog.type_id
+        having sum(user_item_history.n_weeks) >= 2
+    ) as type_ranks
+    where type_ranks.type_rank <= {{ var('alternative_types') }}
 
 ),
 
 type_leaders as (
 
     select
-        catalog.cutoff_week,
-        catalog.type_id,
-        catalog.item_id
-    from catalog
-    qualify row_number() over (
-            partition by catalog.cutoff_week, catalog.type_id
-            order by catalog.popularity_rank
-        ) <= {{ var('alternatives_per_type') }}
+        leader_ranks.cutoff_week,
+        leader_ranks.type_id,
+        leader_ranks.item_id
+    from (
+        select
+            catalog.cutoff_week,
+            catalog.type_id,
+            catalog.item_id,
+            row_number() over (
+                partition by catalog.cutoff_week, catalog.type_id order by catalog.popularity_rank
+            ) as type_popularity_rank
+        from catalog
+    ) as leader_ranks
+    where leader_ranks.type_popularity_rank <= {{ var('alternatives_per_type') }}
 
 ),
 
@@ -151,22 +168,29 @@ type_alternative_items as (
 upsell_items as (
 
     select
-        user_price_profile.cutoff_week,
-        user_price_profile.user_id,
-        catalog.item_id,
+        upsell_ranks.cutoff_week,
+        upsell_ranks.user_id,
+        upsell_ranks.item_id,
         'upsell' as source
-    from user_price_profile
-    inner join recipients
-        on user_price_profile.cutoff_week = recipients.cutoff_week
-        and user_price_profile.user_id = recipients.user_id
-    inner join catalog
-        on user_price_profile.cutoff_week = catalog.cutoff_week
-        and catalog.price >= user_price_profile.upsell_threshold
-    where not catalog.is_promo
-    qualify row_number() over (
-            partition by user_price_profile.cutoff_week, user_price_profile.user_id
-            order by catalog.popularity_rank
-        ) <= {{ var('upsell_candidates') }}
+    from (
+        select
+            user_price_profile.cutoff_week,
+            user_price_profile.user_id,
+            catalog.item_id,
+            row_number() over (
+                partition by user_price_profile.cutoff_week, user_price_profile.user_id
+                order by catalog.popularity_rank
+            ) as upsell_rank
+        from user_price_profile
+        inner join recipients
+            on user_price_profile.cutoff_week = recipients.cutoff_week
+            and user_price_profile.user_id = recipients.user_id
+        inner join catalog
+            on user_price_profile.cutoff_week = catalog.cutoff_week
+            and catalog.price >= user_price_profile.upsell_threshold
+        where not catalog.is_promo
+    ) as upsell_ranks
+    where upsell_ranks.upsell_rank <= {{ var('upsell_candidates') }}
 
 ),
 

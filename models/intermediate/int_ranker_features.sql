@@ -36,6 +36,26 @@ user_item_history as (
 
 ),
 
+-- The big inputs get one import CTE per use: DuckDB holds a CTE that is read twice whole (at 100x
+-- hundreds of millions of rows), while each of these streams through its one join.
+department_history as (
+
+    select * from {{ ref('int_user_item_history') }}
+
+),
+
+type_history as (
+
+    select * from {{ ref('int_user_item_history') }}
+
+),
+
+line_history as (
+
+    select * from {{ ref('int_user_item_history') }}
+
+),
+
 user_price_profile as (
 
     select * from {{ ref('int_user_price_profile') }}
@@ -72,6 +92,12 @@ user_item_weeks as (
 
 ),
 
+buyer_weeks as (
+
+    select * from {{ ref('int_user_item_weeks') }}
+
+),
+
 promotions as (
 
     select * from {{ ref('stg_promotions') }}
@@ -103,12 +129,12 @@ promo_purchase_weeks as (
 item_weeks as (
 
     select
-        user_item_weeks.item_id,
-        user_item_weeks.week,
+        buyer_weeks.item_id,
+        buyer_weeks.week,
         count(*) as n_buyers
-    from user_item_weeks
-    where user_item_weeks.n_lines > 0
-    group by user_item_weeks.item_id, user_item_weeks.week
+    from buyer_weeks
+    where buyer_weeks.n_lines > 0
+    group by buyer_weeks.item_id, buyer_weeks.week
 
 ),
 
@@ -157,13 +183,13 @@ customers as (
 department_spend as (
 
     select
-        user_item_history.cutoff_week,
-        user_item_history.user_id,
+        department_history.cutoff_week,
+        department_history.user_id,
         products.department,
-        sum(user_item_history.sales_value) as sales_value
-    from user_item_history
+        sum(department_history.sales_value) as sales_value
+    from department_history
     inner join products
-        on user_item_history.item_id = products.item_id
+        on department_history.item_id = products.item_id
     group by all
 
 ),
@@ -195,15 +221,15 @@ customer_baskets as (
 type_share as (
 
     select
-        user_item_history.cutoff_week,
-        user_item_history.user_id,
+        type_history.cutoff_week,
+        type_history.user_id,
         catalog.type_id,
-        sum(user_item_history.n_lines) as type_lines,
-        max(user_item_history.last_week) as type_last_week
-    from user_item_history
+        sum(type_history.n_lines) as type_lines,
+        max(type_history.last_week) as type_last_week
+    from type_history
     inner join catalog
-        on user_item_history.cutoff_week = catalog.cutoff_week
-        and user_item_history.item_id = catalog.item_id
+        on type_history.cutoff_week = catalog.cutoff_week
+        and type_history.item_id = catalog.item_id
     group by all
 
 ),
@@ -211,10 +237,10 @@ type_share as (
 customer_lines as (
 
     select
-        user_item_history.cutoff_week,
-        user_item_history.user_id,
-        sum(user_item_history.n_lines) as n_lines
-    from user_item_history
+        line_history.cutoff_week,
+        line_history.user_id,
+        sum(line_history.n_lines) as n_lines
+    from line_history
     group by all
 
 )

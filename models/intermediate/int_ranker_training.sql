@@ -34,7 +34,8 @@ training_cutoffs as (
 )
 
 select
-    features.* replace (training_cutoffs.cutoff_week as cutoff_week),
+    training_cutoffs.cutoff_week,
+    {{ star(ref('int_ranker_features'), 'features', except=['cutoff_week']) }},
     training_cutoffs.feature_cutoff_week,
     window_purchases.item_id is not null as is_bought
 from training_cutoffs

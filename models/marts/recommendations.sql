@@ -68,7 +68,7 @@ baselines_priced as (
         baselines.user_id,
         cast(baselines.position as integer) as position,
         baselines.item_id,
-        cast(null as varchar) as slot,
+        cast(null as string) as slot,
         cast(baselines.score as double) as score,
         item_price.price,
         case

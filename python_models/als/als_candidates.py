@@ -1,23 +1,35 @@
 # One row per cutoff, customer and rank 1..als_candidates: the customer's best items by ALS score,
-# fitted on the cutoff's int_interactions. The e-mail slots pick from these candidates.
-# The logic (matrix, fit, batch top-N) lives in recsys.als; the parameters come from the vars,
-# passed in as config by als.yml.
-from recsys import als
+# fitted on the cutoff's int_als_matrix (int_interactions with integer keys). The e-mail slots pick
+# from these candidates. The logic (matrix, fit, batch top-N) lives in recsys.als: implicit on
+# DuckDB, Spark MLlib's ALS on Spark; the parameters come from the vars, passed in as config by
+# als.yml (on Spark the mllib_* vars, tuned for MLlib).
+from recsys import als, frames
 
 
 def model(dbt, session):
     als.log_to_dbt()
+    if frames.is_spark(session):
+        tuned = {
+            "factors": dbt.config.get("mllib_factors"),
+            "regularization": dbt.config.get("mllib_regularization"),
+            "iterations": dbt.config.get("mllib_iterations"),
+            "alpha": dbt.config.get("mllib_alpha"),
+        }
+    else:
+        tuned = {
+            "factors": dbt.config.get("als_factors"),
+            "regularization": dbt.config.get("als_regularization"),
+            "iterations": dbt.config.get("als_iterations"),
+            "alpha": dbt.config.get("als_alpha"),
+            "weighting": dbt.config.get("als_weighting"),
+        }
     params = als.AlsParams.from_config({
-        "factors": dbt.config.get("als_factors"),
-        "regularization": dbt.config.get("als_regularization"),
-        "iterations": dbt.config.get("als_iterations"),
-        "alpha": dbt.config.get("als_alpha"),
-        "weighting": dbt.config.get("als_weighting"),
+        **tuned,
         "random_state": dbt.config.get("als_random_state"),
         "threads": dbt.config.get("als_threads"),
     })
-    interactions = (dbt.ref("int_interactions")
-                    .select("cutoff_week", "user_id", "item_id", "weight")
-                    .to_arrow_table())
-    return als.candidates_per_cutoff(interactions, params, n=dbt.config.get("als_candidates"),
+    matrix = dbt.ref("int_als_matrix")
+    if not frames.is_spark(session):
+        matrix = frames.to_arrow(matrix.select("cutoff_week", "user_id", "item_id", "weight"))
+    return als.candidates_per_cutoff(matrix, params, n=dbt.config.get("als_candidates"),
                                      bucket_item_id=dbt.config.get("bucket_item_id"))

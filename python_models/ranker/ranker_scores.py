@@ -2,7 +2,7 @@
 # the probability that the customer buys the item in the horizon_weeks after the cutoff. The
 # model applied at a cutoff is fitted on int_ranker_training, whose features and labels end at
 # that cutoff. The logic lives in recsys.ranker; the parameters come from the vars via ranker.yml.
-from recsys import als, ranker
+from recsys import als, frames, ranker
 
 
 def model(dbt, session):
@@ -18,13 +18,13 @@ def model(dbt, session):
     })
     training = dbt.ref("int_ranker_training")
     features = dbt.ref("int_ranker_features")
-    cutoffs = training.select("cutoff_week").distinct().to_arrow_table()["cutoff_week"].to_pylist()
+    cutoffs = frames.to_arrow(training.select("cutoff_week").distinct())["cutoff_week"].to_pylist()
 
     def rows_at(relation, cutoff):
         return relation.filter(f"cutoff_week = {int(cutoff)}")
 
     # only the sampled training rows leave the database, in a fixed order, so that the fit is the
     # same on every build; scoring is per row and needs none
-    return ranker.score_cutoffs(
-        cutoffs, lambda cutoff: ranker.training_sample(rows_at(training, cutoff), params).to_arrow_table(),
-        lambda cutoff: rows_at(features, cutoff).to_arrow_table(), params)
+    return frames.from_arrow(ranker.score_cutoffs(
+        cutoffs, lambda cutoff: frames.to_arrow(ranker.training_sample(rows_at(training, cutoff), params)),
+        lambda cutoff: frames.to_arrow(rows_at(features, cutoff)), params), session)

@@ -33,6 +33,8 @@ from implicit.cpu.als import AlternatingLeastSquares
 from implicit.nearest_neighbours import bm25_weight, tfidf_weight
 from threadpoolctl import threadpool_limits
 
+from recsys import frames
+
 log = logging.getLogger("recsys.als")
 
 WEIGHTINGS = ("none", "bm25", "tfidf")
@@ -294,13 +296,16 @@ def candidates(interactions: pa.Table, params: AlsParams, n: int, bucket_item_id
     }, schema=CANDIDATES_SCHEMA)
 
 
-def candidates_per_cutoff(interactions: pa.Table, params: AlsParams, n: int | str,
-                          bucket_item_id: int | str) -> pa.Table:
+def candidates_per_cutoff(interactions, params: AlsParams, n: int | str, bucket_item_id: int | str):
     """:func:`candidates` for every ``cutoff_week`` of ``interactions``, one fit per cutoff.
 
-    ``n`` and ``bucket_item_id`` may be text, as dbt renders vars.
+    ``interactions`` is an Arrow table (fitted by implicit on this machine) or a Spark DataFrame
+    of int_als_matrix (fitted by Spark MLlib's ALS, :func:`mllib_candidates_per_cutoff`); the
+    result is of the same kind. ``n`` and ``bucket_item_id`` may be text, as dbt renders vars.
     """
     n, bucket_item_id = as_int(n, "als_candidates"), as_int(bucket_item_id, "bucket_item_id")
+    if frames.is_spark(interactions):
+        return mllib_candidates_per_cutoff(interactions, params, n, bucket_item_id)
     if "cutoff_week" not in interactions.column_names:
         raise ValueError("interactions lack column cutoff_week")
     weeks = sorted(pc.unique(interactions["cutoff_week"]).to_pylist())
@@ -311,3 +316,50 @@ def candidates_per_cutoff(interactions: pa.Table, params: AlsParams, n: int | st
                    params, n, bucket_item_id, week)
         for week in weeks
     ])
+
+
+def mllib_candidates_per_cutoff(matrix, params: AlsParams, n: int, bucket_item_id: int):
+    """The candidates of :func:`candidates`, fitted by Spark MLlib's ALS on a Spark DataFrame.
+
+    ``matrix`` has int_als_matrix's columns: ``user_key`` and ``item_key`` are dense integer keys
+    per cutoff (MLlib needs ids that fit an int). ``implicitPrefs`` gives the same model family as
+    implicit, but not the same numbers: MLlib's confidence is 1 + alpha x weight and it scales the
+    regularization by each row's count (ALS-WR), so its parameters are tuned apart (README
+    "Running on Spark"); ``weighting`` (bm25, tfidf) has no MLlib counterpart and is refused.
+    The fit and the top-N run on the cluster; nothing is collected but the cutoff weeks.
+    """
+    from pyspark.ml.recommendation import ALS
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    if params.weighting != "none":
+        raise ValueError(f"ALS weighting {params.weighting!r}: Spark MLlib's ALS has none, use 'none'")
+    weeks = sorted(row[0] for row in matrix.select("cutoff_week").distinct().collect())
+    per_cutoff = []
+    for week in weeks:
+        cells = matrix.filter(F.col("cutoff_week") == week)
+        model = ALS(rank=params.factors, regParam=params.regularization, maxIter=params.iterations,
+                    alpha=params.alpha, seed=params.random_state, implicitPrefs=True,
+                    userCol="user_key", itemCol="item_key", ratingCol="weight").fit(cells)
+        users = cells.select("user_key", "user_id").distinct()
+        items = cells.select("item_key", "item_id").distinct()
+        # one more than n: the placeholder item may be among the best, and is dropped
+        best = (model.recommendForAllUsers(n + 1)
+                .select("user_key", F.explode("recommendations").alias("recommendation"))
+                .select("user_key", F.col("recommendation.item_key").alias("item_key"),
+                        F.col("recommendation.rating").cast("double").alias("als_score"))
+                .join(users, "user_key").join(items, "item_key")
+                .filter(F.col("item_id") != bucket_item_id))
+        by_score = Window.partitionBy("user_id").orderBy(F.col("als_score").desc(), F.col("item_id"))
+        per_cutoff.append(
+            best.withColumn("als_rank", F.row_number().over(by_score).cast("int"))
+            .filter(F.col("als_rank") <= n)
+            .select(F.lit(week).cast("int").alias("cutoff_week"), F.col("user_id").cast("bigint"),
+                    F.col("item_id").cast("bigint"), "als_score", "als_rank"))
+        log.info("MLlib ALS cutoff %s: fitted (%s)", week, params)
+    if not per_cutoff:
+        raise ValueError("interactions are empty: nothing to fit")
+    result = per_cutoff[0]
+    for frame in per_cutoff[1:]:
+        result = result.unionByName(frame)
+    return result

@@ -27,12 +27,12 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
-import duckdb
 import lightgbm as lgb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from recsys import frames
 from recsys.als import typed_config
 
 log = logging.getLogger("recsys.ranker")
@@ -124,16 +124,19 @@ def feature_matrix(table: pa.Table) -> np.ndarray:
 SAMPLE_GRAIN = 1_000_000
 
 
-def training_sample(relation: duckdb.DuckDBPyRelation, params: RankerParams) -> duckdb.DuckDBPyRelation:
-    """The rows of ``relation`` (user_id, item_id, is_bought, ...) that the ranker trains on: every
-    purchase, and the non-purchases whose hash of (user, item, seed) falls below
-    ``negative_rate``, in (user_id, item_id) order. The same rows on every build, whatever the
-    row order, and filtered in the database, so that the rest is never fetched."""
+def training_sample(relation, params: RankerParams):
+    """The rows of ``relation`` (user_id, item_id, is_bought, ...; a DuckDB relation or a Spark
+    DataFrame) that the ranker trains on: every purchase, and the non-purchases whose hash of
+    (user, item, seed) falls below ``negative_rate``, in (user_id, item_id) order. The same rows
+    on every build, whatever the row order, and filtered in the database, so that the rest is
+    never fetched. Spark has not DuckDB's hash: there the sample is another, equally fixed one."""
     kept = round(params.negative_rate * SAMPLE_GRAIN)
-    return relation.filter(
-        f"is_bought or hash(cast(user_id as bigint), cast(item_id as bigint), cast({int(params.seed)} as bigint))"
-        f" % {SAMPLE_GRAIN} < {kept}"
-    ).order("user_id, item_id")
+    ids = f"cast(user_id as bigint), cast(item_id as bigint), cast({int(params.seed)} as bigint)"
+    if frames.is_spark(relation):
+        # xxhash64 is signed on Spark; pmod keeps the remainder in [0, SAMPLE_GRAIN)
+        return relation.filter(f"is_bought or pmod(xxhash64({ids}), {SAMPLE_GRAIN}) < {kept}") \
+            .orderBy("user_id", "item_id")
+    return relation.filter(f"is_bought or hash({ids}) % {SAMPLE_GRAIN} < {kept}").order("user_id, item_id")
 
 
 def fit(training: pa.Table, params: RankerParams) -> lgb.Booster:

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import duckdb
 
+from recsys import frames
+
 
 class DataError(Exception):
     """The raw data cannot be used; the message says which file and why."""
@@ -511,10 +513,10 @@ def read(entity: str, data_dir: str | None, session):
     hook (recsys.dbt_plugin on DuckDB, dbt_recsys_spark on Spark), before any model runs.
     """
     sql = READERS[entity](locate(data_dir))
-    # dbt-duckdb hands over a wrapper of its connection; pyspark is installed for Spark only
-    if not type(session).__module__.startswith("pyspark."):
+    # dbt-duckdb hands over a wrapper of its connection
+    if not frames.is_spark(session):
         return session.sql(sql)
-    return session.createDataFrame(duckdb.connect().sql(sql).to_arrow_table())
+    return frames.from_arrow(duckdb.connect().sql(sql).to_arrow_table(), session)
 
 
 def views_sql(source: DataSource) -> str:

@@ -39,7 +39,7 @@ PRODUCTION_CUTOFF = 53
 # Features keyed by cutoff_week: at the backtest cutoff they may see weeks <= 50 only.
 FEATURE_TABLES = (
     "int_item_popularity", "int_item_price", "int_user_price_profile", "int_user_item_history",
-    "int_interactions", "int_user_promo_affinity", "int_recipients", "als_candidates",
+    "int_interactions", "int_als_matrix", "int_user_promo_affinity", "int_recipients", "als_candidates",
     "int_item_catalog", "int_ranker_candidates", "int_ranker_features", "int_email_candidates",
 )
 

@@ -1,11 +1,13 @@
-"""The Spark target (README "Running on Spark"): what runs on Spark so far gives DuckDB's tables.
+"""The Spark target (README "Running on Spark"): the project builds on Spark, and the tables before
+the ALS step are DuckDB's.
 
-Once per module, the selector ``spark_ready`` (selectors.yml: raw readers, seeds, staging and the
-intermediate models that read only staging, with their dbt tests) is built from the parquet
-sample twice: on DuckDB in a subprocess, and on local Spark inside this process (dbt's own
-runner), so that the Spark tables can be read afterwards through the same live SparkSession.
-Every dbt test of the selection must pass on Spark, and every table and view must hold exactly
-DuckDB's rows: same columns, and no row, nor any repeat of a row, on one side only.
+Once per module, the selector ``spark_ready`` (selectors.yml: staging, the features, ALS (MLlib
+on Spark), the ranker, the experiment and the evaluation tables that do not read the slot
+lists, with their dbt tests) is built from the parquet sample twice: on DuckDB in a subprocess,
+and on local Spark inside this process (dbt's own runner), so that the Spark tables can be read
+afterwards through the same live SparkSession. Every dbt test must pass on Spark; every table
+and view that does not depend on a fit (ALS, the ranker) or on the experiment's hash must hold
+exactly DuckDB's rows: same columns, and no row, nor any repeat of a row, on one side only.
 """
 
 from __future__ import annotations
@@ -64,26 +66,41 @@ def test_every_dbt_test_passes_on_spark(built):
     assert result.success, failures(result)
     statuses = {node.node.name: str(node.status) for node in result.result}
     # the seed with an apostrophe ("store's restaurant") loads, the staging models read the
-    # source raw, which the on-run-start hook loaded
+    # source raw, which the on-run-start hook loaded; MLlib's ALS and the ranker fit on Spark
     assert statuses["excluded_departments"] == "success"
     assert statuses["stg_transactions"] == "success"
+    assert statuses["als_candidates"] == statuses["ranker_scores"] == "success"
+    assert statuses["rows_per_group_als_candidates_cutoff_week__user_id___var_als_candidates_"] == "pass"
+    assert statuses["als_matrix_keys_are_dense"] == "pass"
     tests = [name for name, status in statuses.items() if status in ("pass", "warn")]
-    assert len(tests) >= 30, statuses
+    assert len(tests) >= 150, statuses
 
 
-def ported_relations(workspace) -> list[str]:
-    con = workspace.connect()
-    names = [row[0] for row in con.execute(
-        "select table_name from information_schema.tables where table_schema = 'main'").fetchall()]
-    return sorted(names)
+# What differs between the engines by design: the fits (MLlib's ALS is not implicit's, and the
+# ranker learns from its candidates) and the experiment's groups (each engine's own hash).
+ENGINE_SPECIFIC = ["als_candidates+", "experiment_groups+"]
+
+
+def relation_names(workspace, *selection: str) -> set[str]:
+    run = workspace.dbt("ls", *selection, "--resource-type", "model", "--resource-type", "seed",
+                        "--output", "name", "--quiet")
+    assert run.returncode == 0, run.describe()
+    return set(run.stdout.split())
+
+
+def pre_als_relations(workspace) -> list[str]:
+    return sorted(relation_names(workspace, *SELECTOR)
+                  - relation_names(workspace, "--select", *ENGINE_SPECIFIC))
 
 
 def test_spark_tables_equal_duckdb_tables(built):
     workspace, result = built
     assert result.success, failures(result)
-    names = ported_relations(workspace)
+    names = pre_als_relations(workspace)
     assert {"stg_transactions", "stg_transaction_checks", "int_item_price", "int_user_item_weeks",
-            "int_user_price_profile", "int_promo_calendar", "excluded_departments"} <= set(names)
+            "int_user_price_profile", "int_promo_calendar", "excluded_departments", "int_sends",
+            "customer_channels", "int_als_matrix", "ground_truth", "int_days"} <= set(names)
+    assert "als_candidates" not in names and "experiment_groups" not in names
     spark = SparkSession.builder.getOrCreate()
     con = duckdb.connect(str(workspace.database), read_only=True)
     for name in names:
@@ -133,3 +150,35 @@ def test_session_helper_is_the_default_only_for_session_connections():
     assert default(adapter("session")) == "session"
     assert default(adapter("http")) == "all_purpose_cluster"
     assert "recsys_input_problem" in SparkAdapter._available_
+
+
+def test_mllib_als_gives_every_customer_n_candidates_without_the_placeholder():
+    """recsys.als's one interface fits MLlib's ALS when handed a Spark DataFrame: every customer
+    gets exactly n items ranked 1..n by score, never the placeholder item, and a second fit with
+    the same seed gives the same table."""
+    from recsys import als
+
+    spark = SparkSession.builder.getOrCreate()
+    bucket = 999
+    items = list(range(1, 7)) + [bucket]
+    # dense keys as int_als_matrix has them: customer u -> u - 1, the k-th item -> k
+    cells = [(7, user * 10, item, user - 1, key, 1.0 + (user * item) % 3)
+             for user in range(1, 13) for key, item in enumerate(items) if (user + item) % 3]
+    matrix = spark.createDataFrame(
+        cells, "cutoff_week int, user_id bigint, item_id bigint, user_key int, item_key int, weight double")
+    params = als.AlsParams(factors=4, iterations=3, regularization=0.1)
+
+    first = als.candidates_per_cutoff(matrix, params, n="3", bucket_item_id=str(bucket)).toArrow()
+    second = als.candidates_per_cutoff(matrix, params, n=3, bucket_item_id=bucket).toArrow()
+
+    rows = first.to_pylist()
+    assert {row["user_id"] for row in rows} == {user * 10 for user in range(1, 13)}
+    assert all(row["item_id"] != bucket for row in rows)
+    for user in {row["user_id"] for row in rows}:
+        mine = sorted((row["als_rank"], row["als_score"]) for row in rows if row["user_id"] == user)
+        assert [rank for rank, _ in mine] == [1, 2, 3]
+        assert [score for _, score in mine] == sorted((score for _, score in mine), reverse=True)
+    assert first.sort_by([("user_id", "ascending"), ("als_rank", "ascending")]).equals(
+        second.sort_by([("user_id", "ascending"), ("als_rank", "ascending")]))
+    with pytest.raises(ValueError, match="MLlib"):
+        als.candidates_per_cutoff(matrix, als.AlsParams(weighting="bm25"), n=3, bucket_item_id=bucket)

@@ -1,0 +1,69 @@
+{#- Where DuckDB's SQL and Spark SQL differ: one macro per difference, dispatched on the target
+    (default__: DuckDB, the SQL the models had; spark__: Spark SQL 4), so that every model is
+    written once (README "Running on Spark"). -#}
+
+{#- The English weekday name of a date (Monday ... Sunday). -#}
+{% macro weekday_name(date) %}{{ return(adapter.dispatch('weekday_name')(date)) }}{% endmacro %}
+{% macro default__weekday_name(date) %}dayname({{ date }}){% endmacro %}
+{% macro spark__weekday_name(date) %}date_format({{ date }}, 'EEEE'){% endmacro %}
+
+{#- The ISO weekday of a date: 1 Monday ... 7 Sunday. -#}
+{% macro iso_weekday(date) %}{{ return(adapter.dispatch('iso_weekday')(date)) }}{% endmacro %}
+{% macro default__iso_weekday(date) %}isodow({{ date }}){% endmacro %}
+{% macro spark__iso_weekday(date) %}(weekday({{ date }}) + 1){% endmacro %}
+
+{#- The number that a string of hex digits writes (DuckDB: an unsigned integer, Spark: a double;
+    exact either way up to 13 digits). -#}
+{% macro hex_to_number(hex) %}{{ return(adapter.dispatch('hex_to_number')(hex)) }}{% endmacro %}
+{% macro default__hex_to_number(hex) %}cast(('0x' || {{ hex }}) as ubigint){% endmacro %}
+{% macro spark__hex_to_number(hex) %}cast(conv({{ hex }}, 16, 10) as double){% endmacro %}
+
+{#- The 1-based position of a value in a list of string literals (a var such as
+    channel_fill_order), null when it is not there. -#}
+{% macro position_in_list(values, value) -%}
+    {{ return(adapter.dispatch('position_in_list')(values, value)) }}
+{%- endmacro %}
+{% macro default__position_in_list(values, value) %}list_position({{ values }}, {{ value }}){% endmacro %}
+{% macro spark__position_in_list(values, value) -%}
+    cast(nullif(array_position(array({% for item in values %}'{{ item }}'{{ ', ' if not loop.last }}{% endfor %}), {{ value }}), 0) as int)
+{%- endmacro %}
+
+{#- The strings of a group joined with a delimiter, in the order of an expression. -#}
+{% macro ordered_string_agg(measure, delimiter, order_by) -%}
+    {{ return(adapter.dispatch('ordered_string_agg')(measure, delimiter, order_by)) }}
+{%- endmacro %}
+{% macro default__ordered_string_agg(measure, delimiter, order_by) -%}
+    string_agg({{ measure }}, {{ delimiter }} order by {{ order_by }})
+{%- endmacro %}
+{% macro spark__ordered_string_agg(measure, delimiter, order_by) -%}
+    string_agg({{ measure }}, {{ delimiter }}) within group (order by {{ order_by }})
+{%- endmacro %}
+
+{#- A non-negative whole-number hash of a string. The engines hash differently (DuckDB: hash(), 64
+    bits; Spark: the low 32 bits of xxhash64, as a double so that arithmetic on it stays double):
+    a draw made from it is the same on every build of one engine, not across engines. -#}
+{% macro unsigned_hash(text) %}{{ return(adapter.dispatch('unsigned_hash')(text)) }}{% endmacro %}
+{% macro default__unsigned_hash(text) %}hash({{ text }}){% endmacro %}
+{% macro spark__unsigned_hash(text) %}cast(xxhash64({{ text }}) & 4294967295 as double){% endmacro %}
+
+{#- The whole numbers start .. stop - 1 as a relation `alias (column)`, where stop may be a
+    subquery (Spark's table function range() takes constants only). -#}
+{% macro integer_range(start, stop, alias, column) -%}
+    {{ return(adapter.dispatch('integer_range')(start, stop, alias, column)) }}
+{%- endmacro %}
+{% macro default__integer_range(start, stop, alias, column) -%}
+    range({{ start }}, {{ stop }}) as {{ alias }} ({{ column }})
+{%- endmacro %}
+{% macro spark__integer_range(start, stop, alias, column) -%}
+    (
+        select numbers.{{ column }}
+        from (select explode(sequence(cast({{ start }} as bigint), {{ stop }})) as {{ column }}) as numbers
+        where numbers.{{ column }} < {{ stop }}
+    ) as {{ alias }}
+{%- endmacro %}
+
+{#- DuckDB's hint on how to plan a CTE, `materialized` (computed once) or `not materialized` (read
+    where it is used); Spark plans CTEs its own way and has no hint. -#}
+{% macro cte_hint(hint) %}{{ return(adapter.dispatch('cte_hint')(hint)) }}{% endmacro %}
+{% macro default__cte_hint(hint) %}{{ hint }}{% endmacro %}
+{% macro spark__cte_hint(hint) %}{% endmacro %}
