@@ -13,7 +13,7 @@ cells as (
 
     select
         groups.channel,
-        cast(groups.stratum as varchar) as stratum,
+        cast(groups.stratum as string) as stratum,
         count(*) as customers,
         count(*) filter (where groups.experiment_group = 'control') as control_customers
     from groups
