@@ -89,7 +89,7 @@ catalog as (
         case
             when products.product_type is null then -item_popularity.item_id
             else dense_rank() over (
-                    partition by item_popularity.cutoff_week order by products.product_type
+                    partition by item_popularity.cutoff_week order by products.product_type nulls last
                 )
         end as type_id,
         promo_items.item_id is not null as is_promo,
