@@ -30,27 +30,9 @@ als_candidates as (
 
 ),
 
-user_item_history as (
-
-    select * from {{ ref('int_user_item_history') }}
-
-),
-
--- The big inputs get one import CTE per use: DuckDB holds a CTE that is read twice whole (at 100x
--- hundreds of millions of rows), while each of these streams through its one join.
-department_history as (
-
-    select * from {{ ref('int_user_item_history') }}
-
-),
-
-type_history as (
-
-    select * from {{ ref('int_user_item_history') }}
-
-),
-
-line_history as (
+-- The two big inputs are read several times yet not materialized: DuckDB would hold all of a CTE
+-- that is read twice (at 100x hundreds of millions of rows), where each scan of the table streams.
+user_item_history as {{ cte_hint('not materialized') }} (
 
     select * from {{ ref('int_user_item_history') }}
 
@@ -86,13 +68,7 @@ cutoffs as (
 
 ),
 
-user_item_weeks as (
-
-    select * from {{ ref('int_user_item_weeks') }}
-
-),
-
-buyer_weeks as (
+user_item_weeks as {{ cte_hint('not materialized') }} (
 
     select * from {{ ref('int_user_item_weeks') }}
 
@@ -129,12 +105,12 @@ promo_purchase_weeks as (
 item_weeks as (
 
     select
-        buyer_weeks.item_id,
-        buyer_weeks.week,
+        user_item_weeks.item_id,
+        user_item_weeks.week,
         count(*) as n_buyers
-    from buyer_weeks
-    where buyer_weeks.n_lines > 0
-    group by buyer_weeks.item_id, buyer_weeks.week
+    from user_item_weeks
+    where user_item_weeks.n_lines > 0
+    group by user_item_weeks.item_id, user_item_weeks.week
 
 ),
 
@@ -183,13 +159,13 @@ customers as (
 department_spend as (
 
     select
-        department_history.cutoff_week,
-        department_history.user_id,
+        user_item_history.cutoff_week,
+        user_item_history.user_id,
         products.department,
-        sum(department_history.sales_value) as sales_value
-    from department_history
+        sum(user_item_history.sales_value) as sales_value
+    from user_item_history
     inner join products
-        on department_history.item_id = products.item_id
+        on user_item_history.item_id = products.item_id
     group by all
 
 ),
@@ -221,15 +197,15 @@ customer_baskets as (
 type_share as (
 
     select
-        type_history.cutoff_week,
-        type_history.user_id,
+        user_item_history.cutoff_week,
+        user_item_history.user_id,
         catalog.type_id,
-        sum(type_history.n_lines) as type_lines,
-        max(type_history.last_week) as type_last_week
-    from type_history
+        sum(user_item_history.n_lines) as type_lines,
+        max(user_item_history.last_week) as type_last_week
+    from user_item_history
     inner join catalog
-        on type_history.cutoff_week = catalog.cutoff_week
-        and type_history.item_id = catalog.item_id
+        on user_item_history.cutoff_week = catalog.cutoff_week
+        and user_item_history.item_id = catalog.item_id
     group by all
 
 ),
@@ -237,10 +213,10 @@ type_share as (
 customer_lines as (
 
     select
-        line_history.cutoff_week,
-        line_history.user_id,
-        sum(line_history.n_lines) as n_lines
-    from line_history
+        user_item_history.cutoff_week,
+        user_item_history.user_id,
+        sum(user_item_history.n_lines) as n_lines
+    from user_item_history
     group by all
 
 )

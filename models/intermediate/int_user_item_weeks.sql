@@ -3,15 +3,9 @@
 -- that the transaction lines are grouped once, not once per cutoff. Weeks are kept apart, so a
 -- cutoff takes exactly its own past. Weeks whose lines were all dropped by cleaning still count
 -- as "bought" for the new-item slot, with zero clean lines.
-with transactions as (
-
-    select * from {{ ref('stg_transactions') }}
-
-),
-
--- the same lines again, for the anti join below: a CTE read twice is held whole in memory,
--- two reads of the table stream
-clean_lines as (
+-- read twice (grouped, and in the anti join below) yet not materialized: DuckDB would hold every
+-- line in memory for the second read, where two scans of the table stream
+with transactions as {{ cte_hint('not materialized') }} (
 
     select * from {{ ref('stg_transactions') }}
 
@@ -63,10 +57,10 @@ dropped_only_weeks as (
 
     select dropped_weeks.*
     from dropped_weeks
-    anti join clean_lines
-        on dropped_weeks.user_id = clean_lines.user_id
-        and dropped_weeks.item_id = clean_lines.item_id
-        and dropped_weeks.week = clean_lines.week
+    anti join transactions
+        on dropped_weeks.user_id = transactions.user_id
+        and dropped_weeks.item_id = transactions.item_id
+        and dropped_weeks.week = transactions.week
 
 )
 
