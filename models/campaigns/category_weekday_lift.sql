@@ -4,9 +4,21 @@
 --   lift = (category's share of its lines in the window) / (all lines' share in the window),
 -- with the category's share pulled towards the average by weekday_lift_prior_lines. Only data
 -- with dates has weekdays: with the course's CSV files the table is empty and no send is boosted.
-with cutoff_transactions as (
+with cutoffs as (
 
-    select * from {{ ref('int_cutoff_transactions') }}
+    select * from {{ ref('int_cutoffs') }}
+
+),
+
+week_bands as (
+
+    select * from {{ ref('int_week_bands') }}
+
+),
+
+transactions as (
+
+    select * from {{ ref('stg_transactions') }}
 
 ),
 
@@ -39,20 +51,37 @@ send_windows as (
 
 ),
 
-category_days as (
+-- lines per category and weekday in each band of weeks (int_week_bands), rolled up to each cutoff
+band_category_days as (
 
     select
-        cutoff_transactions.cutoff_week,
+        week_bands.band_week,
         products.category,
         days.iso_weekday,
         count(*) as n_lines
-    from cutoff_transactions
+    from transactions
+    inner join week_bands
+        on transactions.week = week_bands.week
     inner join days
-        on cutoff_transactions.day = days.day
+        on transactions.day = days.day
     inner join products
-        on cutoff_transactions.item_id = products.item_id
+        on transactions.item_id = products.item_id
     where days.iso_weekday is not null
         and products.category is not null
+    group by all
+
+),
+
+category_days as (
+
+    select
+        cutoffs.cutoff_week,
+        band_category_days.category,
+        band_category_days.iso_weekday,
+        cast(sum(band_category_days.n_lines) as bigint) as n_lines
+    from cutoffs
+    inner join band_category_days
+        on band_category_days.band_week <= cutoffs.cutoff_week
     group by all
 
 ),

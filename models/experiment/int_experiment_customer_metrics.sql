@@ -17,15 +17,29 @@ periods as (
 
 ),
 
-customer_weeks as (
+-- baskets first, so that a customer-week counts them without a distinct aggregate; decimal sums,
+-- exact in any order, so that the revenue does not depend on how the threads add up
+customer_baskets as (
 
     select
         transactions.user_id,
         transactions.week,
-        sum(transactions.sales_value) as revenue,
-        count(distinct transactions.basket_id) as baskets
+        transactions.basket_id,
+        sum(cast(transactions.sales_value as decimal(18, 2))) as revenue
     from transactions
-    group by transactions.user_id, transactions.week
+    group by transactions.user_id, transactions.week, transactions.basket_id
+
+),
+
+customer_weeks as (
+
+    select
+        customer_baskets.user_id,
+        customer_baskets.week,
+        sum(customer_baskets.revenue) as revenue,
+        count(*) as baskets
+    from customer_baskets
+    group by customer_baskets.user_id, customer_baskets.week
 
 ),
 
@@ -103,10 +117,10 @@ select
                 )
         else 0
     end as integer) as stratum,
-    customer_periods.pre_revenue,
+    cast(customer_periods.pre_revenue as double) as pre_revenue,
     customer_periods.pre_baskets,
     customer_periods.pre_retained,
-    customer_periods.revenue,
+    cast(customer_periods.revenue as double) as revenue,
     customer_periods.baskets,
     customer_periods.retained
 from customer_periods

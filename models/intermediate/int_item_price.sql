@@ -5,24 +5,46 @@
 --
 -- The median is read off a count of lines per distinct price (the macro quantile_from_counts, as
 -- in int_user_price_profile): the lowest price at or below which at least half of the lines lie.
-with cutoff_transactions as (
+with cutoffs as (
 
-    select * from {{ ref('int_cutoff_transactions') }}
+    select * from {{ ref('int_cutoffs') }}
+
+),
+
+transactions as (
+
+    select * from {{ ref('stg_transactions') }}
+
+),
+
+-- lines per item, week and price: as many rows as the catalogue has prices and weeks, however
+-- many customers, so the join to the cutoffs below copies few rows
+item_week_prices as (
+
+    select
+        transactions.item_id,
+        transactions.week,
+        transactions.shelf_unit_price as price,
+        count(*) as n_lines
+    from transactions
+    group by all
 
 ),
 
 price_counts as (
 
     select
-        cutoff_transactions.cutoff_week,
-        cutoff_transactions.item_id,
-        cutoff_transactions.shelf_unit_price as price,
-        count(*) as n_lines,
-        count(*) filter (
-            where cutoff_transactions.week > cutoff_transactions.cutoff_week - {{ var('price_window_weeks') }}
-        ) as n_recent_lines,
-        max(cutoff_transactions.week) as last_sold_week
-    from cutoff_transactions
+        cutoffs.cutoff_week,
+        item_week_prices.item_id,
+        item_week_prices.price,
+        cast(sum(item_week_prices.n_lines) as bigint) as n_lines,
+        cast(coalesce(sum(item_week_prices.n_lines) filter (
+            where item_week_prices.week > cutoffs.cutoff_week - {{ var('price_window_weeks') }}
+        ), 0) as bigint) as n_recent_lines,
+        max(item_week_prices.week) as last_sold_week
+    from cutoffs
+    inner join item_week_prices
+        on item_week_prices.week <= cutoffs.cutoff_week
     group by all
 
 ),

@@ -50,9 +50,15 @@ user_promo_affinity as (
 
 ),
 
-cutoff_transactions as (
+transactions as (
 
-    select * from {{ ref('int_cutoff_transactions') }}
+    select * from {{ ref('stg_transactions') }}
+
+),
+
+week_bands as (
+
+    select * from {{ ref('int_week_bands') }}
 
 ),
 
@@ -183,14 +189,38 @@ department_share as (
 
 ),
 
+-- a basket counts for a cutoff from its first week on: baskets per band of that week
+-- (int_week_bands), rolled up to each cutoff
+band_baskets as (
+
+    select
+        week_bands.band_week,
+        baskets.user_id,
+        count(*) as n_baskets
+    from (
+        select
+            transactions.user_id,
+            transactions.basket_id,
+            min(transactions.week) as first_week
+        from transactions
+        group by transactions.user_id, transactions.basket_id
+    ) as baskets
+    inner join week_bands
+        on baskets.first_week = week_bands.week
+    group by week_bands.band_week, baskets.user_id
+
+),
+
 customer_baskets as (
 
     select
-        cutoff_transactions.cutoff_week,
-        cutoff_transactions.user_id,
-        count(distinct cutoff_transactions.basket_id) as n_baskets
-    from cutoff_transactions
-    group by all
+        cutoffs.cutoff_week,
+        band_baskets.user_id,
+        cast(sum(band_baskets.n_baskets) as bigint) as n_baskets
+    from cutoffs
+    inner join band_baskets
+        on band_baskets.band_week <= cutoffs.cutoff_week
+    group by cutoffs.cutoff_week, band_baskets.user_id
 
 ),
 

@@ -7,20 +7,41 @@ with cutoffs as (
 
 ),
 
-cutoff_transactions as (
+week_bands as (
 
-    select * from {{ ref('int_cutoff_transactions') }}
+    select * from {{ ref('int_week_bands') }}
+
+),
+
+transactions as (
+
+    select * from {{ ref('stg_transactions') }}
+
+),
+
+-- the customer's first and last week in each band of weeks (int_week_bands), rolled up below
+band_customers as (
+
+    select
+        week_bands.band_week,
+        transactions.user_id,
+        min(transactions.week) as first_purchase_week,
+        max(transactions.week) as last_purchase_week
+    from transactions
+    inner join week_bands
+        on transactions.week = week_bands.week
+    group by week_bands.band_week, transactions.user_id
 
 )
 
 select
-    cutoff_transactions.cutoff_week,
-    cutoff_transactions.user_id,
-    min(cutoff_transactions.week) as first_purchase_week,
-    max(cutoff_transactions.week) as last_purchase_week
-from cutoff_transactions
-inner join cutoffs
-    on cutoff_transactions.cutoff_week = cutoffs.cutoff_week
-group by cutoff_transactions.cutoff_week, cutoff_transactions.user_id, cutoffs.cutoff_kind
+    cutoffs.cutoff_week,
+    band_customers.user_id,
+    min(band_customers.first_purchase_week) as first_purchase_week,
+    max(band_customers.last_purchase_week) as last_purchase_week
+from cutoffs
+inner join band_customers
+    on band_customers.band_week <= cutoffs.cutoff_week
+group by cutoffs.cutoff_week, band_customers.user_id, cutoffs.cutoff_kind
 having cutoffs.cutoff_kind <> 'production'
-    or max(cutoff_transactions.week) > min(cutoffs.cutoff_week) - {{ var('active_weeks') }}
+    or max(band_customers.last_purchase_week) > min(cutoffs.cutoff_week) - {{ var('active_weeks') }}

@@ -5,20 +5,49 @@
 -- quantile_from_counts), not computed over every line: a customer pays the same few prices again
 -- and again, so the count is much smaller than the lines, and DuckDB can spill it to disk where a
 -- median over 100 M lines could not.
-with cutoff_transactions as (
+with cutoffs as (
 
-    select * from {{ ref('int_cutoff_transactions') }}
+    select * from {{ ref('int_cutoffs') }}
+
+),
+
+week_bands as (
+
+    select * from {{ ref('int_week_bands') }}
+
+),
+
+transactions as (
+
+    select * from {{ ref('stg_transactions') }}
+
+),
+
+-- the customer's lines per price in each band of weeks (int_week_bands), rolled up to each cutoff
+band_price_counts as (
+
+    select
+        week_bands.band_week,
+        transactions.user_id,
+        transactions.shelf_unit_price as price,
+        count(*) as n_lines
+    from transactions
+    inner join week_bands
+        on transactions.week = week_bands.week
+    group by all
 
 ),
 
 price_counts as (
 
     select
-        cutoff_transactions.cutoff_week,
-        cutoff_transactions.user_id,
-        cutoff_transactions.shelf_unit_price as price,
-        count(*) as n_lines
-    from cutoff_transactions
+        cutoffs.cutoff_week,
+        band_price_counts.user_id,
+        band_price_counts.price,
+        cast(sum(band_price_counts.n_lines) as bigint) as n_lines
+    from cutoffs
+    inner join band_price_counts
+        on band_price_counts.band_week <= cutoffs.cutoff_week
     group by all
 
 ),
