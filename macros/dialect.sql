@@ -67,3 +67,15 @@
 {% macro cte_hint(hint) %}{{ return(adapter.dispatch('cte_hint')(hint)) }}{% endmacro %}
 {% macro default__cte_hint(hint) %}{{ hint }}{% endmacro %}
 {% macro spark__cte_hint(hint) %}{% endmacro %}
+
+{#- Build sides as written, for the model's query only (a pre-hook, and its reset a post-hook): a
+    chain of left joins whose right sides are the smaller tables. DuckDB's optimizer may otherwise
+    turn them into right joins that build on the wide left side, one copy per join, and at 4x
+    int_ranker_candidate_features ran out of 7 GB that way (it needs 3.8 GB as written). Spark
+    chooses its own join strategies; the hooks are empty there, and dbt skips an empty hook. -#}
+{% macro build_sides_as_written() %}{{ return(adapter.dispatch('build_sides_as_written')()) }}{% endmacro %}
+{% macro default__build_sides_as_written() %}set disabled_optimizers = 'build_side_probe_side'{% endmacro %}
+{% macro spark__build_sides_as_written() %}{% endmacro %}
+{% macro reset_build_sides() %}{{ return(adapter.dispatch('reset_build_sides')()) }}{% endmacro %}
+{% macro default__reset_build_sides() %}reset disabled_optimizers{% endmacro %}
+{% macro spark__reset_build_sides() %}{% endmacro %}

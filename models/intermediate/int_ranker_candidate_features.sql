@@ -6,6 +6,8 @@
 --   view of it for this customer, its price against the customer's usual one;
 -- * the customer: promo affinity, how much they spend in the item's department and buy of its
 --   product type, how often they shop.
+{{ config(pre_hook=build_sides_as_written(), post_hook=reset_build_sides()) }}
+
 with candidates as (
 
     select * from {{ ref('int_ranker_candidates') }}
