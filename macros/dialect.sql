@@ -79,3 +79,18 @@
 {% macro reset_build_sides() %}{{ return(adapter.dispatch('reset_build_sides')()) }}{% endmacro %}
 {% macro default__reset_build_sides() %}reset disabled_optimizers{% endmacro %}
 {% macro spark__reset_build_sides() %}{% endmacro %}
+
+{#- A struct of named fields, from (name, expression) pairs; structs compare field by field, so
+    min() or max() of one picks a row by several columns in order. -#}
+{% macro struct_of(fields) %}{{ return(adapter.dispatch('struct_of')(fields)) }}{% endmacro %}
+{% macro default__struct_of(fields) -%}
+    { {%- for name, expression in fields %}'{{ name }}': {{ expression }}{{ ', ' if not loop.last }}{% endfor -%} }
+{%- endmacro %}
+{% macro spark__struct_of(fields) -%}
+    named_struct({%- for name, expression in fields %}'{{ name }}', {{ expression }}{{ ', ' if not loop.last }}{% endfor -%})
+{%- endmacro %}
+
+{#- Whether two lists share a value. -#}
+{% macro lists_overlap(left, right) %}{{ return(adapter.dispatch('lists_overlap')(left, right)) }}{% endmacro %}
+{% macro default__lists_overlap(left, right) %}list_has_any({{ left }}, {{ right }}){% endmacro %}
+{% macro spark__lists_overlap(left, right) %}arrays_overlap({{ left }}, {{ right }}){% endmacro %}

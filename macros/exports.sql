@@ -33,16 +33,12 @@
   dbt-duckdb's external materialization as one file per send,
   <exports_dir>/<format>/<channel>/send_id=<send_id>/data_0.<format>. The whole folder of the
   channel and format is replaced, so last week's sends do not linger.
+  On Spark an export model is a table of the warehouse (parquet, like every table there): dbt-spark
+  has no external materialization; a deployment that hands files to the sending systems would set
+  location_root and file_format on these models.
 #}
 {% macro export_send_list(channel, format) %}
-{%- set folder = exports_dir() ~ '/' ~ format -%}
-{{ config(
-    materialized='external',
-    format=format,
-    location=folder ~ '/' ~ channel,
-    pre_hook=create_folders(folder),
-    options={'partition_by': 'send_id', 'write_partition_columns': 'true', 'overwrite': 'true'},
-) }}
+{{ export_config(channel, format) }}
 with send_list as (
 
     select * from {{ ref('send_list') }}
@@ -68,3 +64,16 @@ from send_list
 where send_list.channel = '{{ channel }}'
 order by send_list.send_id, send_list.user_id, send_list.position
 {% endmacro %}
+
+{#- The export model's materialization (README "Running on Spark"). -#}
+{% macro export_config(channel, format) %}{{ return(adapter.dispatch('export_config')(channel, format)) }}{% endmacro %}
+{% macro default__export_config(channel, format) %}
+{{ config(
+    materialized='external',
+    format=format,
+    location=exports_dir() ~ '/' ~ format ~ '/' ~ channel,
+    pre_hook=create_folders(exports_dir() ~ '/' ~ format),
+    options={'partition_by': 'send_id', 'write_partition_columns': 'true', 'overwrite': 'true'},
+) }}
+{% endmacro %}
+{% macro spark__export_config(channel, format) %}{{ config(materialized='table') }}{% endmacro %}

@@ -21,6 +21,14 @@
 #}
 {% macro fill_slots(candidates, keys, rank_by='score', extra_columns=[]) %}
     {%- set key_list = keys | join(', ') -%}
+    {#- the e-mail's objective (see best_fill), negated for min() -#}
+    {%- set objective -%}
+        -round(
+            (promo.expected_purchases + new.expected_purchases + upsell.expected_purchases) / email_size.n_items
+            + {{ var('email_money_weight') }}
+            * coalesce((promo.expected_revenue + new.expected_revenue + upsell.expected_revenue)
+                / nullif(promo.total_price + new.total_price + upsell.total_price, 0), 0), 9)
+    {%- endset -%}
 with email_slots as (
 
     select * from {{ ref('email_slots') }}
@@ -70,7 +78,7 @@ best_per_type as (
         best_scores.slot,
         best_scores.type_id,
         min(slot_candidates.item_id) as item_id,
-        arg_min(slot_candidates.price, slot_candidates.item_id) as price,
+        min_by(slot_candidates.price, slot_candidates.item_id) as price,
         best_scores.rank_score
     from best_scores
     inner join slot_candidates
@@ -83,51 +91,14 @@ best_per_type as (
 ),
 
 -- earlier slots take at most email_size - 1 types, so the best email_size types of every slot
--- always leave enough for it (for the most expected purchases). A top-k aggregate keeps them
--- without sorting every type: the struct orders by rank_score, then by the lower item id
-slot_top_types as (
-
-    select
-        {% for key in keys %}best_per_type.{{ key }}, {% endfor %}
-        best_per_type.slot,
-        max(
-            {
-                'rank_score': best_per_type.rank_score,
-                'item_order': -best_per_type.item_id,
-                'type_id': best_per_type.type_id,
-                'item_id': best_per_type.item_id,
-                'price': best_per_type.price
-            },
-            (select email_size.n_items from email_size)
-        ) as top_types
-    from best_per_type
-    group by all
-
-),
-
--- slot_rank: 1 for the slot's best option (two unnests in one select run side by side)
-ranked_top_types as (
-
-    select
-        {% for key in keys %}slot_top_types.{{ key }}, {% endfor %}
-        slot_top_types.slot,
-        unnest(list_reverse_sort(slot_top_types.top_types)) as top_type,
-        unnest(range(1, len(slot_top_types.top_types) + 1)) as slot_rank
-    from slot_top_types
-
-),
-
+-- always leave enough for it (for the most expected purchases); slot_rank 1 is the slot's best
+-- option (best score, then the lower item id), kept without sorting every type
+-- (macros/top_k_rows.sql)
 slot_options as (
 
-    select
-        {% for key in keys %}ranked_top_types.{{ key }}, {% endfor %}
-        ranked_top_types.slot,
-        ranked_top_types.top_type.type_id,
-        ranked_top_types.top_type.item_id,
-        ranked_top_types.top_type.price,
-        ranked_top_types.top_type.rank_score,
-        ranked_top_types.slot_rank
-    from ranked_top_types
+    {{ top_k_rows('best_per_type', keys + ['slot'], ['rank_score desc', 'item_id asc'],
+        ['type_id', 'item_id', 'price', 'rank_score'], '(select email_size.n_items from email_size)',
+        position='slot_rank') }}
 
 ),
 
@@ -140,8 +111,8 @@ slot_masks as (
         email_slots.n_items,
         masks.mask
     from email_slots
-    cross join email_size
-    cross join unnest(range(cast(power(2, email_size.n_items) as integer))) as masks (mask)
+    cross join {{ integer_range(
+        0, '(select cast(power(2, email_size.n_items) as bigint) from email_size)', 'masks', 'mask') }}
     where bit_count(masks.mask) = email_slots.n_items
 
 ),
@@ -152,7 +123,7 @@ slot_fills as (
         {% for key in keys %}slot_options.{{ key }}, {% endfor %}
         slot_options.slot,
         slot_masks.mask,
-        list(slot_options.type_id) as type_ids,
+        array_agg(slot_options.type_id) as type_ids,
         sum(slot_options.rank_score) as expected_purchases,
         sum(slot_options.rank_score * slot_options.price) as expected_revenue,
         sum(slot_options.price) as total_price
@@ -175,26 +146,21 @@ best_fill as (
 
     select
         {% for key in keys %}promo.{{ key }}, {% endfor %}
-        min({
-            'objective': -round(
-                (promo.expected_purchases + new.expected_purchases + upsell.expected_purchases)
-                / email_size.n_items
-                + {{ var('email_money_weight') }}
-                * coalesce((promo.expected_revenue + new.expected_revenue + upsell.expected_revenue)
-                    / nullif(promo.total_price + new.total_price + upsell.total_price, 0), 0), 9),
-            'promo_mask': promo.mask,
-            'new_mask': new.mask,
-            'upsell_mask': upsell.mask
-        }) as best
+        min({{ struct_of([
+            ('objective', objective),
+            ('promo_mask', 'promo.mask'),
+            ('new_mask', 'new.mask'),
+            ('upsell_mask', 'upsell.mask'),
+        ]) }}) as best
     from slot_fills as promo
     inner join slot_fills as new
         on {% for key in keys %}promo.{{ key }} = new.{{ key }} and {% endfor %}
         new.slot = 'new'
-        and not list_has_any(promo.type_ids, new.type_ids)
+        and not {{ lists_overlap('promo.type_ids', 'new.type_ids') }}
     inner join slot_fills as upsell
         on {% for key in keys %}promo.{{ key }} = upsell.{{ key }} and {% endfor %}
         upsell.slot = 'upsell'
-        and not list_has_any(promo.type_ids || new.type_ids, upsell.type_ids)
+        and not {{ lists_overlap('promo.type_ids || new.type_ids', 'upsell.type_ids') }}
     cross join email_size
     where promo.slot = 'promo'
     group by {% for key in keys %}promo.{{ key }}{{ ', ' if not loop.last }}{% endfor %}
@@ -218,13 +184,15 @@ picks as (
 
 picked_candidates as (
 
-    select picks.slot, candidates.*
+    select
+        picks.slot,
+        candidates.*,
+        count(*) over (partition by {% for key in keys %}picks.{{ key }}{{ ', ' if not loop.last }}{% endfor %})
+            as n_picked
     from picks
     inner join {{ candidates }} as candidates
         on {% for key in keys %}picks.{{ key }} = candidates.{{ key }} and {% endfor %}
         picks.item_id = candidates.item_id
-    qualify count(*) over (partition by {% for key in keys %}picks.{{ key }}{{ ', ' if not loop.last }}{% endfor %})
-        = (select email_size.n_items from email_size)
 
 )
 
@@ -259,4 +227,6 @@ select
     picked_candidates.{{ column }}
 {%- endfor %}
 from picked_candidates
+-- only complete lists
+where picked_candidates.n_picked = (select email_size.n_items from email_size)
 {% endmacro %}

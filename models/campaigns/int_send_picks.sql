@@ -135,5 +135,20 @@ select
     send_picks.cutoff_week,
     send_picks.send_id,
     send_picks.user_id,
-    send_picks.* exclude (cutoff_week, send_id, user_id)
+    send_picks.position,
+    send_picks.item_id,
+    send_picks.slot,
+    send_picks.score,
+    send_picks.price,
+    send_picks.expected_revenue,
+    send_picks.reason,
+    send_picks.product_type,
+    send_picks.type_id,
+    send_picks.upsell_threshold,
+    send_picks.ever_bought,
+    send_picks.is_promo,
+    send_picks.channel,
+    send_picks.send_weekday,
+    send_picks.send_score,
+    send_picks.weekday_lift
 from send_picks

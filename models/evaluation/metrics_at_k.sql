@@ -16,7 +16,7 @@ select
     avg(coalesce(metrics_per_customer.hit_value / nullif(metrics_per_customer.recommended_value, 0), 0))
         as money_precision,
     avg(metrics_per_customer.hit_value / metrics_per_customer.bought_value) as money_recall,
-    avg(case when metrics_per_customer.hits > 0 then 1.0 else 0.0 end) as hit_rate
+    cast(avg(case when metrics_per_customer.hits > 0 then 1.0 else 0.0 end) as double) as hit_rate
 from metrics_per_customer
 group by metrics_per_customer.cutoff_week, metrics_per_customer.strategy, metrics_per_customer.k
 order by metrics_per_customer.cutoff_week asc, metrics_per_customer.k asc, precision desc

@@ -153,13 +153,17 @@ per_send as (
         count(*) filter (where per_customer.list = 'send') as n_users,
         avg(per_customer.hits / 5) filter (where per_customer.list = 'send') as precision,
         avg(per_customer.money_precision) filter (where per_customer.list = 'send') as money_precision,
-        avg(case when per_customer.hits > 0 then 1.0 else 0.0 end) filter (where per_customer.list = 'send')
-            as hit_rate,
+        cast(
+            avg(case when per_customer.hits > 0 then 1.0 else 0.0 end) filter (where per_customer.list = 'send')
+            as double
+        ) as hit_rate,
         avg(per_customer.hits / 5) filter (where per_customer.list = 'single_list') as single_list_precision,
         avg(per_customer.money_precision) filter (where per_customer.list = 'single_list')
             as single_list_money_precision,
-        avg(case when per_customer.hits > 0 then 1.0 else 0.0 end) filter (where per_customer.list = 'single_list')
-            as single_list_hit_rate
+        cast(
+            avg(case when per_customer.hits > 0 then 1.0 else 0.0 end) filter (where per_customer.list = 'single_list')
+            as double
+        ) as single_list_hit_rate
     from per_customer
     group by all
 

@@ -41,7 +41,12 @@ strategy_depth as (
 
 ks as (
 
-    select unnest({{ var('metric_ks') }}) as k
+    select ks.k
+    from (
+        values {% for k in var('metric_ks') -%}
+            ({{ k }}){{ ', ' if not loop.last }}
+        {%- endfor %}
+    ) as ks (k)
 
 ),
 

@@ -69,7 +69,7 @@ select
     count(*) as n_users,
     items_reached.n_items as n_distinct_items,
     items_reached.n_items / catalog.n_catalog_items as catalog_coverage,
-    avg(case when per_customer.all_types_differ then 1.0 else 0.0 end) as share_all_types_differ
+    cast(avg(case when per_customer.all_types_differ then 1.0 else 0.0 end) as double) as share_all_types_differ
 from per_customer
 inner join items_reached
     on per_customer.cutoff_week = items_reached.cutoff_week

@@ -19,42 +19,42 @@ popularity as (
 
 ),
 
--- the customer's baseline_depth most bought items, with a top-k aggregate rather than a window
--- that sorts everything they bought: the struct orders by purchase lines, then the last week,
--- then the lower item id
-own_top_lists as (
+-- the customer's baseline_depth most bought items, with a top-k (macros/top_k_rows.sql) rather
+-- than a sort of everything they bought: most purchase lines, then the last week, then the lower
+-- item id
+recipient_items as (
 
     select
         user_item_history.cutoff_week,
         user_item_history.user_id,
-        max(
-            {
-                'n_lines': user_item_history.n_lines,
-                'last_week': user_item_history.last_week,
-                'item_order': -user_item_history.item_id,
-                'item_id': user_item_history.item_id
-            },
-            {{ var('baseline_depth') }}
-        ) as top_list
+        user_item_history.item_id,
+        user_item_history.n_lines,
+        user_item_history.last_week
     from user_item_history
     inner join backtest_recipients
         on user_item_history.cutoff_week = backtest_recipients.cutoff_week
         and user_item_history.user_id = backtest_recipients.user_id
     where user_item_history.n_lines > 0
-    group by user_item_history.cutoff_week, user_item_history.user_id
+
+),
+
+own_top_items as (
+
+    {{ top_k_rows('recipient_items', ['cutoff_week', 'user_id'], ['n_lines desc', 'last_week desc', 'item_id asc'],
+        ['item_id', 'n_lines', 'last_week'], var('baseline_depth')) }}
 
 ),
 
 own_and_popular as (
 
     select
-        own_top_lists.cutoff_week,
-        own_top_lists.user_id,
-        own_items.own_item.item_id,
+        own_top_items.cutoff_week,
+        own_top_items.user_id,
+        own_top_items.item_id,
         0 as source_order,
-        own_items.own_item.n_lines as score,
-        own_items.own_item.last_week
-    from own_top_lists, unnest(own_top_lists.top_list) as own_items (own_item)
+        own_top_items.n_lines as score,
+        own_top_items.last_week
+    from own_top_items
     union all
     select
         popularity.cutoff_week,
@@ -67,6 +67,8 @@ own_and_popular as (
 
 ),
 
+-- the position counts every row, also an own item's second row from the popular list, which is
+-- then dropped (an own item that is also popular is listed once, as an own item)
 own_top as (
 
     select
@@ -80,15 +82,21 @@ own_top as (
                 own_and_popular.last_week desc, own_and_popular.item_id asc
         ) as position,
         own_and_popular.item_id,
-        own_and_popular.score
-    from own_and_popular
-    -- an own item that is also popular is listed once, as an own item
-    qualify row_number() over (
+        own_and_popular.score,
+        row_number() over (
             partition by own_and_popular.cutoff_week, own_and_popular.user_id, own_and_popular.item_id
             order by own_and_popular.source_order
-        ) = 1
+        ) as item_rank
+    from own_and_popular
 
 )
 
-select * from own_top
-where own_top.position <= {{ var('baseline_depth') }}
+select
+    own_top.cutoff_week,
+    own_top.strategy,
+    own_top.user_id,
+    own_top.position,
+    own_top.item_id,
+    own_top.score
+from own_top
+where own_top.item_rank = 1 and own_top.position <= {{ var('baseline_depth') }}

@@ -23,4 +23,4 @@ from send_list
 inner join channels
     on send_list.channel = channels.channel
 where length(send_list.display_text) > channels.max_text_length
-    or not ends_with(send_list.display_text, printf('$%.2f', send_list.price))
+    or right(send_list.display_text, length(printf('$%.2f', send_list.price))) <> printf('$%.2f', send_list.price)

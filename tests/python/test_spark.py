@@ -1,13 +1,12 @@
-"""The Spark target (README "Running on Spark"): the project builds on Spark, and the tables before
-the ALS step are DuckDB's.
+"""The Spark target (README "Running on Spark"): the project builds on Spark, the tables before the
+ALS step are DuckDB's, and Spark's e-mails keep the e-mail's rules.
 
-Once per module, the selector ``spark_ready`` (selectors.yml: staging, the features, ALS (MLlib
-on Spark), the ranker, the experiment and the evaluation tables that do not read the slot
-lists, with their dbt tests) is built from the parquet sample twice: on DuckDB in a subprocess,
-and on local Spark inside this process (dbt's own runner), so that the Spark tables can be read
-afterwards through the same live SparkSession. Every dbt test must pass on Spark; every table
-and view that does not depend on a fit (ALS, the ranker) or on the experiment's hash must hold
-exactly DuckDB's rows: same columns, and no row, nor any repeat of a row, on one side only (doubles to 9 decimals).
+Once per module, the selector ``spark_ready`` (selectors.yml: every model but the sends' lists
+and what reads them, with their dbt tests) is built from the parquet sample twice: on DuckDB in a subprocess, and on local Spark inside this process (dbt's own
+runner), so that the Spark tables can be read afterwards through the same live SparkSession.
+Every dbt test must pass on Spark; every table and view that does not depend on a fit (ALS, the
+ranker) or on the experiment's hash must hold exactly DuckDB's rows: same columns, and no row,
+nor any repeat of a row, on one side only (doubles within 1e-9).
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ from dbt.cli.main import dbtRunner
 from pyspark.sql import SparkSession
 
 SELECTOR = ["--selector", "spark_ready"]
-
 
 @pytest.fixture(scope="module")
 def spark_env(tmp_path_factory):
@@ -73,6 +71,12 @@ def test_every_dbt_test_passes_on_spark(built):
     assert statuses["als_candidates"] == statuses["ranker_scores"] == "success"
     assert statuses["rows_per_group_als_candidates_cutoff_week__user_id___var_als_candidates_"] == "pass"
     assert statuses["als_matrix_keys_are_dense"] == "pass"
+    # the weekly e-mail's slot rules, the top-k baselines and the metrics; not the sends' lists
+    for model in ("int_email_picks", "int_strategy_own_top", "int_strategy_hybrid", "int_strategy_ranker",
+                  "recommendations", "metrics_at_k", "metrics_by_slot", "recommendation_coverage"):
+        assert statuses[model] == "success", model
+    assert statuses["metrics_every_strategy_scored"] == "pass"
+    assert "int_send_picks" not in statuses and "send_list" not in statuses
     tests = [name for name, status in statuses.items() if status in ("pass", "warn")]
     assert len(tests) >= 150, statuses
 
@@ -105,7 +109,8 @@ def test_spark_tables_equal_duckdb_tables(built):
     names = [name for name in pre_als_relations(workspace) if name in stored]
     assert {"stg_transactions", "stg_transaction_checks", "int_item_price", "int_user_item_weeks",
             "int_user_price_profile", "int_promo_calendar", "excluded_departments", "int_sends",
-            "customer_channels", "int_als_matrix", "ground_truth", "int_days"} <= set(names)
+            "customer_channels", "int_als_matrix", "ground_truth", "int_days",
+            "int_strategy_popularity", "int_strategy_own_top"} <= set(names)
     assert "als_candidates" not in names and "experiment_groups" not in names
     spark = SparkSession.builder.getOrCreate()
     con = duckdb.connect(str(workspace.database), read_only=True)
@@ -136,6 +141,64 @@ def test_spark_tables_equal_duckdb_tables(built):
             f" as spark_row on duck_row.row_number = spark_row.row_number"
             f" where {differs}").fetchone()[0]
         assert differing == 0, f"{name}: {differing} of {duck.num_rows} rows differ between DuckDB and Spark"
+
+
+def test_email_rules_hold_on_spark_emails(built):
+    """Spark's weekly e-mails (int_email_picks, every cutoff), read as Spark wrote them: every
+    e-mail holds the slots of the email_slots seed (3 promo, 1 new, 1 upsell), five different items
+    at positions 1..5 by falling expected revenue, no product type twice, a new item the customer
+    never bought up to the cutoff, an upsell item at or above the customer's threshold and not on
+    promotion."""
+    _, result = built
+    assert result.success, failures(result)
+    spark = SparkSession.builder.getOrCreate()
+    seed = dict(spark.sql("select slot, n_items from recsys.email_slots").collect())
+    assert seed == {"promo": 3, "new": 1, "upsell": 1}
+    emails = spark.sql("""
+        select
+            cutoff_week, user_id, count(*) as n_items, count(distinct item_id) as n_distinct_items,
+            count(distinct position) as n_positions, min(position) as first_position,
+            max(position) as last_position,
+            count(product_type) - count(distinct product_type) as repeated_types,
+            count_if(slot = 'promo') as promo, count_if(slot = 'new') as new,
+            count_if(slot = 'upsell') as upsell
+        from recsys.int_email_picks
+        group by cutoff_week, user_id
+    """).toArrow().to_pylist()
+    assert len(emails) > 100
+    assert len({row["cutoff_week"] for row in emails}) == 3  # the backtest and production cutoffs
+    broken = [row for row in emails
+              if (row["n_items"], row["n_distinct_items"], row["n_positions"], row["first_position"],
+                  row["last_position"], row["repeated_types"], row["promo"], row["new"], row["upsell"])
+              != (5, 5, 5, 1, 5, 0, seed["promo"], seed["new"], seed["upsell"])]
+    assert broken == [], broken[:5]
+
+    def violations(sql: str) -> list:
+        return [row.asDict() for row in spark.sql(sql).limit(5).collect()]
+
+    assert violations("""
+        select cutoff_week, user_id, position from (
+            select cutoff_week, user_id, position, expected_revenue,
+                lag(expected_revenue) over (partition by cutoff_week, user_id order by position) as previous
+            from recsys.int_email_picks)
+        where expected_revenue > previous""") == []
+    assert violations("""
+        select picks.cutoff_week, picks.user_id, picks.item_id
+        from recsys.int_email_picks as picks
+        inner join recsys.stg_transaction_checks as bought
+            on picks.user_id = bought.user_id and picks.item_id = bought.item_id
+            and bought.week <= picks.cutoff_week and bought.quantity > 0
+        where picks.slot = 'new'""") == []
+    assert violations("""
+        select picks.cutoff_week, picks.user_id, picks.item_id
+        from recsys.int_email_picks as picks
+        left join recsys.int_user_price_profile as profile
+            on picks.cutoff_week = profile.cutoff_week and picks.user_id = profile.user_id
+        left join recsys.int_promo_items as promo
+            on picks.cutoff_week = promo.cutoff_week and picks.item_id = promo.item_id
+        where picks.slot = 'upsell'
+            and (profile.user_id is null or picks.price < profile.upsell_threshold
+                or promo.item_id is not null)""") == []
 
 
 def test_bad_input_on_spark_gives_the_same_line(built, spark_env, csv_sample_dir, tmp_path, capfd):
