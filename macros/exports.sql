@@ -68,12 +68,11 @@ order by send_list.send_id, send_list.user_id, send_list.position
 {#- The export model's materialization (README "Running on Spark"). -#}
 {% macro export_config(channel, format) %}{{ return(adapter.dispatch('export_config')(channel, format)) }}{% endmacro %}
 {% macro default__export_config(channel, format) %}
-{%- set folder = exports_dir() ~ '/' ~ format -%}
 {{ config(
     materialized='external',
     format=format,
-    location=folder ~ '/' ~ channel,
-    pre_hook=create_folders(folder),
+    location=exports_dir() ~ '/' ~ format ~ '/' ~ channel,
+    pre_hook=create_folders(exports_dir() ~ '/' ~ format),
     options={'partition_by': 'send_id', 'write_partition_columns': 'true', 'overwrite': 'true'},
 ) }}
 {% endmacro %}
