@@ -222,21 +222,21 @@ def build(data_dir: str | None, grid: bool = False, extra: list[str] = ()) -> in
 
 
 def build_spark(data_dir: str | None, extra: list[str] = ()) -> int:
-    """`make run TARGET=spark`: the models that run on Spark so far (selectors.yml, spark_ready)
-    on the profile's spark target. Spark replaces its tables one at a time, like plain dbt."""
+    """`make run TARGET=spark`: the whole project on the profile's spark target. Spark replaces
+    its tables one at a time, like plain dbt."""
     try:
         sources.check(sources.locate(data_dir))
     except sources.DataError as error:
         print(f"error: {error}", file=sys.stderr)
         return BAD_INPUT_EXIT
     started = time.perf_counter()
-    command = dbt_command(data_dir, False, ["--target", "spark", "--selector", "spark_ready", *extra])
+    command = dbt_command(data_dir, False, ["--target", "spark", *extra])
     returncode = subprocess.run(command, cwd=REPO).returncode
     seconds = time.perf_counter() - started
     if returncode != 0:
         print(f"error: dbt build on Spark failed after {seconds:.1f} s (see the lines above)", file=sys.stderr)
         return returncode
-    print(f"built the spark_ready models on Spark in {seconds:.1f} s")
+    print(f"built the project on Spark in {seconds:.1f} s")
     return 0
 
 

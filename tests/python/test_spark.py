@@ -1,9 +1,9 @@
 """The Spark target (README "Running on Spark"): the project builds on Spark, the tables before the
-ALS step are DuckDB's, and Spark's e-mails keep the e-mail's rules.
+ALS step are DuckDB's, and Spark's e-mails and sends keep the e-mail's rules.
 
-Once per module, the selector ``spark_ready`` (selectors.yml: every model but the sends' lists
-and what reads them, with their dbt tests) is built from the parquet sample twice: on DuckDB in a subprocess, and on local Spark inside this process (dbt's own
-runner), so that the Spark tables can be read afterwards through the same live SparkSession.
+Once per module, the whole project, with its dbt tests, is built from the parquet sample twice: on
+DuckDB in a subprocess, and on local Spark inside this process (dbt's own runner), so that the
+Spark tables can be read afterwards through the same live SparkSession.
 Every dbt test must pass on Spark; every table and view that does not depend on a fit (ALS, the
 ranker) or on the experiment's hash must hold exactly DuckDB's rows: same columns, and no row,
 nor any repeat of a row, on one side only (doubles within 1e-9).
@@ -21,8 +21,6 @@ from recsys.fixtures import BAD_CSV_CASES, make_bad_csv_case
 
 from dbt.cli.main import dbtRunner
 from pyspark.sql import SparkSession
-
-SELECTOR = ["--selector", "spark_ready"]
 
 @pytest.fixture(scope="module")
 def spark_env(tmp_path_factory):
@@ -54,9 +52,9 @@ def built(spark_env, new_workspace, parquet_sample_dir):
     """The selection built on DuckDB (a workspace) and on Spark; the Spark build's result."""
     variables = ["--vars", json.dumps({"data_dir": str(parquet_sample_dir)})]
     workspace = new_workspace("spark_duckdb")
-    run = workspace.dbt("build", *SELECTOR, *variables)
+    run = workspace.dbt("build", *variables)
     assert run.returncode == 0, run.describe()
-    result = spark_dbt("build", *SELECTOR, *variables)
+    result = spark_dbt("build", *variables)
     return workspace, result
 
 
@@ -71,12 +69,17 @@ def test_every_dbt_test_passes_on_spark(built):
     assert statuses["als_candidates"] == statuses["ranker_scores"] == "success"
     assert statuses["rows_per_group_als_candidates_cutoff_week__user_id___var_als_candidates_"] == "pass"
     assert statuses["als_matrix_keys_are_dense"] == "pass"
-    # the weekly e-mail's slot rules, the top-k baselines and the metrics; not the sends' lists
+    # the weekly e-mail's slot rules, the top-k baselines, the sends' lists, their exports (tables on
+    # Spark) and the metrics
     for model in ("int_email_picks", "int_strategy_own_top", "int_strategy_hybrid", "int_strategy_ranker",
-                  "recommendations", "metrics_at_k", "metrics_by_slot", "recommendation_coverage"):
+                  "recommendations", "int_send_picks", "send_list", "send_plan", "export_email_csv",
+                  "export_receipt_parquet", "metrics_at_k", "metrics_by_slot", "metrics_by_send",
+                  "recommendation_coverage"):
         assert statuses[model] == "success", model
     assert statuses["metrics_every_strategy_scored"] == "pass"
-    assert "int_send_picks" not in statuses and "send_list" not in statuses
+    # a send never repeats an item of an earlier send that week on its channel, or that day
+    assert statuses["send_picks_no_item_twice_a_week_on_a_channel"] == "pass"
+    assert statuses["send_picks_no_item_twice_a_day_across_channels"] == "pass"
     tests = [name for name, status in statuses.items() if status in ("pass", "warn")]
     assert len(tests) >= 150, statuses
 
@@ -94,7 +97,7 @@ def relation_names(workspace, *selection: str) -> set[str]:
 
 
 def pre_als_relations(workspace) -> list[str]:
-    return sorted(relation_names(workspace, *SELECTOR)
+    return sorted(relation_names(workspace)
                   - relation_names(workspace, "--select", *ENGINE_SPECIFIC))
 
 
@@ -143,31 +146,33 @@ def test_spark_tables_equal_duckdb_tables(built):
         assert differing == 0, f"{name}: {differing} of {duck.num_rows} rows differ between DuckDB and Spark"
 
 
-def test_email_rules_hold_on_spark_emails(built):
-    """Spark's weekly e-mails (int_email_picks, every cutoff), read as Spark wrote them: every
-    e-mail holds the slots of the email_slots seed (3 promo, 1 new, 1 upsell), five different items
-    at positions 1..5 by falling expected revenue, no product type twice, a new item the customer
-    never bought up to the cutoff, an upsell item at or above the customer's threshold and not on
-    promotion."""
+@pytest.mark.parametrize("lists, keys", [("int_email_picks", "cutoff_week, user_id"),
+                                         ("int_send_picks", "cutoff_week, send_id, user_id")])
+def test_email_rules_hold_on_spark_lists(built, lists, keys):
+    """Spark's weekly e-mails (int_email_picks) and sends (int_send_picks), every cutoff, read as
+    Spark wrote them: every list holds the slots of the email_slots seed (3 promo, 1 new, 1 upsell),
+    five different items at positions 1..5 by falling expected revenue, no product type twice, a
+    new item the customer never bought up to the cutoff, an upsell item at or above the customer's
+    threshold and not on promotion."""
     _, result = built
     assert result.success, failures(result)
     spark = SparkSession.builder.getOrCreate()
     seed = dict(spark.sql("select slot, n_items from recsys.email_slots").collect())
     assert seed == {"promo": 3, "new": 1, "upsell": 1}
-    emails = spark.sql("""
+    filled_lists = spark.sql(f"""
         select
-            cutoff_week, user_id, count(*) as n_items, count(distinct item_id) as n_distinct_items,
+            {keys}, count(*) as n_items, count(distinct item_id) as n_distinct_items,
             count(distinct position) as n_positions, min(position) as first_position,
             max(position) as last_position,
             count(product_type) - count(distinct product_type) as repeated_types,
             count_if(slot = 'promo') as promo, count_if(slot = 'new') as new,
             count_if(slot = 'upsell') as upsell
-        from recsys.int_email_picks
-        group by cutoff_week, user_id
+        from recsys.{lists}
+        group by {keys}
     """).toArrow().to_pylist()
-    assert len(emails) > 100
-    assert len({row["cutoff_week"] for row in emails}) == 3  # the backtest and production cutoffs
-    broken = [row for row in emails
+    assert len(filled_lists) > 100
+    assert len({row["cutoff_week"] for row in filled_lists}) == 3  # the backtest and production cutoffs
+    broken = [row for row in filled_lists
               if (row["n_items"], row["n_distinct_items"], row["n_positions"], row["first_position"],
                   row["last_position"], row["repeated_types"], row["promo"], row["new"], row["upsell"])
               != (5, 5, 5, 1, 5, 0, seed["promo"], seed["new"], seed["upsell"])]
@@ -176,22 +181,22 @@ def test_email_rules_hold_on_spark_emails(built):
     def violations(sql: str) -> list:
         return [row.asDict() for row in spark.sql(sql).limit(5).collect()]
 
-    assert violations("""
-        select cutoff_week, user_id, position from (
-            select cutoff_week, user_id, position, expected_revenue,
-                lag(expected_revenue) over (partition by cutoff_week, user_id order by position) as previous
-            from recsys.int_email_picks)
+    assert violations(f"""
+        select {keys}, position from (
+            select {keys}, position, expected_revenue,
+                lag(expected_revenue) over (partition by {keys} order by position) as previous
+            from recsys.{lists})
         where expected_revenue > previous""") == []
-    assert violations("""
+    assert violations(f"""
         select picks.cutoff_week, picks.user_id, picks.item_id
-        from recsys.int_email_picks as picks
+        from recsys.{lists} as picks
         inner join recsys.stg_transaction_checks as bought
             on picks.user_id = bought.user_id and picks.item_id = bought.item_id
             and bought.week <= picks.cutoff_week and bought.quantity > 0
         where picks.slot = 'new'""") == []
-    assert violations("""
+    assert violations(f"""
         select picks.cutoff_week, picks.user_id, picks.item_id
-        from recsys.int_email_picks as picks
+        from recsys.{lists} as picks
         left join recsys.int_user_price_profile as profile
             on picks.cutoff_week = profile.cutoff_week and picks.user_id = profile.user_id
         left join recsys.int_promo_items as promo
@@ -207,7 +212,7 @@ def test_bad_input_on_spark_gives_the_same_line(built, spark_env, csv_sample_dir
     expected = BAD_CSV_CASES["text_in_number"]
     data_dir = make_bad_csv_case("text_in_number", csv_sample_dir, tmp_path / "data")
 
-    result = spark_dbt("build", *SELECTOR, "--vars", json.dumps({"data_dir": str(data_dir)}))
+    result = spark_dbt("build", "--vars", json.dumps({"data_dir": str(data_dir)}))
 
     assert not result.success
     errors = [line for line in capfd.readouterr().err.splitlines() if line.startswith("error: ")]

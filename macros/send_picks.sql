@@ -1,0 +1,124 @@
+{#
+  int_send_picks, one send at a time. A week's sends are filled in order (macros/send_sequence.sql:
+  by weekday, then channel_fill_order), and each leaves out the items that the customer already
+  gets in an earlier send that week on the same channel or that day on another channel. Each send
+  is its own statement, which reads the earlier sends' picks from the table: one query for all
+  sends repeated every earlier send's slot rules inside each later one (Spark inlines CTEs, and
+  its plan ran out of the driver's memory), and DuckDB held every send's lists until the end.
+#}
+
+{#- The picks of one send, a row of send_sequence() (channel, send_weekday, ...), leaving out those in
+    `earlier_picks` (a relation of int_send_picks' columns, none for the week's first send); with
+    no send (no schedule built yet) an empty result with the same columns. -#}
+{% macro send_picks(send, earlier_picks=none) %}
+    {%- set channel, send_weekday = (send[0], send[1]) if send else (none, none) -%}
+    {%- set strength = var('weekday_lift_strength') -%}
+    {%- set lift_strength = strength.get(send_weekday, 0) if strength is mapping else strength -%}
+with candidates as {{ cte_hint('not materialized') }} (
+
+    select * from {{ ref('int_email_candidates') }}
+
+),
+
+send_recipients as (
+
+    select * from {{ ref('int_send_recipients') }}
+
+),
+
+sends as (
+
+    select * from {{ ref('int_sends') }}
+
+),
+
+products as (
+
+    select * from {{ ref('stg_products') }}
+
+),
+
+category_weekday_lift as (
+
+    select * from {{ ref('category_weekday_lift') }}
+
+),
+
+send_candidates as {{ cte_hint('not materialized') }} (
+
+    -- the columns the slot rules read (macros/fill_slots.sql), and no others
+    select
+        candidates.cutoff_week,
+        candidates.user_id,
+        candidates.item_id,
+        candidates.product_type,
+        candidates.type_id,
+        candidates.als_rank,
+        candidates.own_week_share,
+        candidates.ever_bought,
+        candidates.price,
+        candidates.is_promo,
+        candidates.upsell_threshold,
+        candidates.score,
+        candidates.is_upsell_price,
+        sends.send_id,
+        sends.channel,
+        sends.send_weekday,
+        coalesce(category_weekday_lift.lift, 1.0) as weekday_lift,
+        candidates.score * power(coalesce(category_weekday_lift.lift, 1.0), {{ lift_strength }}) as send_score
+    from send_recipients
+    inner join sends
+        on send_recipients.cutoff_week = sends.cutoff_week
+        and send_recipients.send_id = sends.send_id
+    inner join candidates
+        on send_recipients.cutoff_week = candidates.cutoff_week
+        and send_recipients.user_id = candidates.user_id
+    inner join products
+        on candidates.item_id = products.item_id
+    left join category_weekday_lift
+        on sends.cutoff_week = category_weekday_lift.cutoff_week
+        and sends.send_weekday = category_weekday_lift.send_weekday
+        and sends.window_days = category_weekday_lift.window_days
+        and products.category = category_weekday_lift.category
+    {% if earlier_picks is not none %}
+    anti join {{ earlier_picks }} as earlier_picks
+        on candidates.cutoff_week = earlier_picks.cutoff_week
+        and candidates.user_id = earlier_picks.user_id
+        and candidates.item_id = earlier_picks.item_id
+        and (earlier_picks.channel = sends.channel or earlier_picks.send_weekday = sends.send_weekday)
+    {% endif %}
+    where {% if send %}sends.channel = '{{ channel }}' and sends.send_weekday = '{{ send_weekday }}'{% else %}false{% endif %}
+
+),
+
+-- a cutoff has one send per channel and weekday, so cutoff and customer key each list: a text
+-- send_id in every group and join of the slot rules cost time
+send_picks as (
+
+    {{ fill_slots('send_candidates', ['cutoff_week', 'user_id'], rank_by='send_score',
+        extra_columns=['send_id', 'channel', 'send_weekday', 'send_score', 'weekday_lift']) }}
+
+)
+
+select {{ send_picks_columns('send_picks') }}
+from send_picks
+{% endmacro %}
+
+{#- int_send_picks' columns, in order. -#}
+{% macro send_picks_columns(relation=none) -%}
+    {%- set columns = ['cutoff_week', 'send_id', 'user_id', 'position', 'item_id', 'slot', 'score', 'price',
+        'expected_revenue', 'reason', 'product_type', 'type_id', 'upsell_threshold', 'ever_bought',
+        'is_promo', 'channel', 'send_weekday', 'send_score', 'weekday_lift'] -%}
+    {%- for column in columns %}{{ relation ~ '.' if relation }}{{ column }}{{ ', ' if not loop.last }}{% endfor -%}
+{%- endmacro %}
+
+{#- int_send_picks' post-hook: the week's later sends, each inserted in turn by its own statement.
+    It renders to nothing (so dbt runs no further statement), and only when the model runs. -#}
+{% macro insert_later_sends() %}
+    {%- if execute -%}
+        {%- for send in send_sequence()[1:] -%}
+            {%- do run_query('insert into ' ~ this ~ ' (' ~ send_picks_columns() ~ ')\n'
+                ~ send_picks(send, earlier_picks=this)) -%}
+        {%- endfor -%}
+    {%- endif -%}
+{% endmacro %}
