@@ -206,6 +206,26 @@ def test_email_rules_hold_on_spark_lists(built, lists, keys):
                 or promo.item_id is not null)""") == []
 
 
+def test_spark_send_list_is_the_production_sends(built):
+    """Spark's send list holds exactly the production cutoff's sends of int_send_picks, whose rules
+    the test above checks: the same send, customer, position, item and slot in every row."""
+    _, result = built
+    assert result.success, failures(result)
+    spark = SparkSession.builder.getOrCreate()
+    picks = """
+        select picks.send_id, picks.user_id, picks.position, picks.item_id, picks.slot
+        from recsys.int_send_picks as picks
+        inner join recsys.int_cutoffs as cutoffs
+            on picks.cutoff_week = cutoffs.cutoff_week and cutoffs.cutoff_kind = 'production'"""
+    listed = "select send_id, user_id, position, item_id, slot from recsys.send_list"
+    assert spark.sql(f"select count(*) from ({listed} except all {picks})").first()[0] == 0
+    assert spark.sql(f"select count(*) from ({picks} except all {listed})").first()[0] == 0
+    channels = {row[0] for row in spark.sql("select distinct channel from recsys.send_list").collect()}
+    scheduled = {row[0] for row in spark.sql("select distinct channel from recsys.send_schedule").collect()}
+    # everyone reachable gets the receipt; the sample may have no e-mail or push customer
+    assert "receipt" in channels and channels <= scheduled, (channels, scheduled)
+
+
 def test_bad_input_on_spark_gives_the_same_line(built, spark_env, csv_sample_dir, tmp_path, capfd):
     """The on-run-start check runs on Spark too: the first error line names the file and the
     problem, and no model runs."""
