@@ -31,8 +31,10 @@ select
     department_spend.user_id,
     department_spend.department,
     department_spend.sales_value,
-    -- null, not NaN, for a customer whose every line cleaning dropped (fuel only: no spend at all)
-    department_spend.sales_value / nullif(sum(department_spend.sales_value) over customer, 0)
+    -- a double on either engine (Spark divides decimals to 6 places); null, not NaN, for a
+    -- customer whose every line cleaning dropped (fuel only: no spend at all)
+    cast(department_spend.sales_value as double)
+    / nullif(cast(sum(department_spend.sales_value) over customer as double), 0)
         as department_spend_share
 from department_spend
 window customer as (partition by department_spend.cutoff_week, department_spend.user_id)
