@@ -30,6 +30,7 @@ select
     sum(cast(pow({{ var('decay_rate') }}, cutoffs.cutoff_week - user_item_weeks.week) as decimal(18, 6)))
     filter (where user_item_weeks.n_lines > 0) as decayed_weeks,
     sum(user_item_weeks.n_discounted_lines) as n_discounted_lines,
+    count(*) filter (where user_item_weeks.n_lines > 0 and user_item_weeks.is_promo) as n_promo_weeks,
     sum(user_item_weeks.quantity) as quantity,
     sum(user_item_weeks.sales_value) as sales_value,
     sum(user_item_weeks.interaction_weight) as interaction_weight

@@ -2,7 +2,8 @@
 -- the weekly grain that every per-cutoff history, popularity and interaction model sums up, so
 -- that the transaction lines are grouped once, not once per cutoff. Weeks are kept apart, so a
 -- cutoff takes exactly its own past. Weeks whose lines were all dropped by cleaning still count
--- as "bought" for the new-item slot, with zero clean lines.
+-- as "bought" for the new-item slot, with zero clean lines. Each week says whether the item was
+-- on promotion then, so that the per-cutoff history counts promotion weeks in its one pass.
 -- read twice (grouped, and in the anti join below) yet not materialized: DuckDB would hold every
 -- line in memory for the second read, where two scans of the table stream
 with transactions as {{ cte_hint('not materialized') }} (
@@ -14,6 +15,12 @@ with transactions as {{ cte_hint('not materialized') }} (
 transaction_checks as (
 
     select * from {{ ref('stg_transaction_checks') }}
+
+),
+
+promotions as (
+
+    select * from {{ ref('stg_promotions') }}
 
 ),
 
@@ -62,17 +69,30 @@ dropped_only_weeks as (
         and dropped_weeks.item_id = transactions.item_id
         and dropped_weeks.week = transactions.week
 
+),
+
+purchase_weeks as (
+
+    select * from clean_weeks
+    union all
+    select
+        dropped_only_weeks.user_id,
+        dropped_only_weeks.item_id,
+        dropped_only_weeks.week,
+        0 as n_lines,
+        0 as n_discounted_lines,
+        0 as quantity,
+        cast(0 as decimal(18, 2)) as sales_value,
+        cast(0 as decimal(18, 6)) as interaction_weight
+    from dropped_only_weeks
+
 )
 
-select * from clean_weeks
-union all
+-- stg_promotions has one row per item and week, so the join adds no rows
 select
-    dropped_only_weeks.user_id,
-    dropped_only_weeks.item_id,
-    dropped_only_weeks.week,
-    0 as n_lines,
-    0 as n_discounted_lines,
-    0 as quantity,
-    cast(0 as decimal(18, 2)) as sales_value,
-    cast(0 as decimal(18, 6)) as interaction_weight
-from dropped_only_weeks
+    purchase_weeks.*,
+    promotions.item_id is not null as is_promo
+from purchase_weeks
+left join promotions
+    on purchase_weeks.item_id = promotions.item_id
+    and purchase_weeks.week = promotions.week

@@ -40,7 +40,8 @@ PRODUCTION_CUTOFF = 53
 FEATURE_TABLES = (
     "int_item_popularity", "int_item_price", "int_user_price_profile", "int_user_item_history",
     "int_interactions", "int_als_matrix", "int_user_promo_affinity", "int_recipients", "als_candidates",
-    "int_item_catalog", "int_ranker_candidates", "int_ranker_candidate_features",
+    "int_item_catalog", "int_user_department_spend", "int_user_type_history",
+    "int_ranker_customer_features", "int_ranker_candidates", "int_ranker_candidate_features",
     "int_ranker_item_features", "int_ranker_features", "int_email_candidates",
 )
 
