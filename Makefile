@@ -32,8 +32,9 @@ test: $(STAMP) $(SPARK_STAMP) $(CHROMIUM)
 report: $(STAMP)
 	$(PYTHON) -m recsys.report
 
-grid: $(STAMP)
-	$(PYTHON) -m recsys.build --grid $(DATA_DIR_ARG)
+# TARGET=spark: MLlib's grid on Spark (README "The ALS grid search")
+grid: $(STAMP) $(if $(filter spark,$(TARGET)),$(SPARK_STAMP))
+	$(PYTHON) -m recsys.build --grid --target $(TARGET) $(DATA_DIR_ARG)
 
 bench: $(STAMP)
 	$(PYTHON) bench/run.py

@@ -328,19 +328,14 @@ def mllib_candidates_per_cutoff(matrix, params: AlsParams, n: int, bucket_item_i
     "Running on Spark"); ``weighting`` (bm25, tfidf) has no MLlib counterpart and is refused.
     The fit and the top-N run on the cluster; nothing is collected but the cutoff weeks.
     """
-    from pyspark.ml.recommendation import ALS
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    if params.weighting != "none":
-        raise ValueError(f"ALS weighting {params.weighting!r}: Spark MLlib's ALS has none, use 'none'")
     weeks = sorted(row[0] for row in matrix.select("cutoff_week").distinct().collect())
     per_cutoff = []
     for week in weeks:
         cells = matrix.filter(F.col("cutoff_week") == week)
-        model = ALS(rank=params.factors, regParam=params.regularization, maxIter=params.iterations,
-                    alpha=params.alpha, seed=params.random_state, implicitPrefs=True,
-                    userCol="user_key", itemCol="item_key", ratingCol="weight").fit(cells)
+        model, seconds = mllib_fit(cells, params)
         users = cells.select("user_key", "user_id").distinct()
         items = cells.select("item_key", "item_id").distinct()
         # one more than n: the placeholder item may be among the best, and is dropped
@@ -356,10 +351,36 @@ def mllib_candidates_per_cutoff(matrix, params: AlsParams, n: int, bucket_item_i
             .filter(F.col("als_rank") <= n)
             .select(F.lit(week).cast("int").alias("cutoff_week"), F.col("user_id").cast("bigint"),
                     F.col("item_id").cast("bigint"), "als_score", "als_rank"))
-        log.info("MLlib ALS cutoff %s: fitted (%s)", week, params)
+        log.info("MLlib ALS cutoff %s: fit %.1f s (%s)", week, seconds, params)
     if not per_cutoff:
         raise ValueError("interactions are empty: nothing to fit")
     result = per_cutoff[0]
     for frame in per_cutoff[1:]:
         result = result.unionByName(frame)
     return result
+
+
+def mllib_fit(cells, params: AlsParams):
+    """MLlib's implicit ALS fitted on a DataFrame of ``user_key``, ``item_key``, ``weight``; the
+    model and the seconds of the fit (which computes the factors). bm25 and tfidf have no MLlib
+    counterpart and are refused."""
+    from pyspark.ml.recommendation import ALS
+
+    if params.weighting != "none":
+        raise ValueError(f"ALS weighting {params.weighting!r}: Spark MLlib's ALS has none, use 'none'")
+    started = time.perf_counter()
+    model = ALS(rank=params.factors, regParam=params.regularization, maxIter=params.iterations,
+                alpha=params.alpha, seed=params.random_state, implicitPrefs=True,
+                userCol="user_key", itemCol="item_key", ratingCol="weight").fit(cells)
+    return model, time.perf_counter() - started
+
+
+def mllib_cells(session, matrix: sp.csr_matrix):
+    """The cells of ``matrix`` as a Spark DataFrame for :func:`mllib_fit`: its rows and columns
+    are the keys."""
+    cells = matrix.tocoo()
+    return session.createDataFrame(pa.table({
+        "user_key": pa.array(cells.row.astype(np.int32)),
+        "item_key": pa.array(cells.col.astype(np.int32)),
+        "weight": pa.array(cells.data.astype(np.float64)),
+    }))

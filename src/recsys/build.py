@@ -221,7 +221,7 @@ def build(data_dir: str | None, grid: bool = False, extra: list[str] = ()) -> in
         return LOCKED_EXIT
 
 
-def build_spark(data_dir: str | None, extra: list[str] = ()) -> int:
+def build_spark(data_dir: str | None, grid: bool = False, extra: list[str] = ()) -> int:
     """`make run TARGET=spark`: the whole project on the profile's spark target. Spark replaces
     its tables one at a time, like plain dbt."""
     try:
@@ -230,7 +230,7 @@ def build_spark(data_dir: str | None, extra: list[str] = ()) -> int:
         print(f"error: {error}", file=sys.stderr)
         return BAD_INPUT_EXIT
     started = time.perf_counter()
-    command = dbt_command(data_dir, False, ["--target", "spark", *extra])
+    command = dbt_command(data_dir, grid, ["--target", "spark", *extra])
     returncode = subprocess.run(command, cwd=REPO).returncode
     seconds = time.perf_counter() - started
     if returncode != 0:
@@ -268,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("dbt_args", nargs="*", help="extra arguments for dbt build")
     args = parser.parse_args(argv)
     if args.target == "spark":
-        return build_spark(args.data_dir, args.dbt_args)
+        return build_spark(args.data_dir, args.grid, args.dbt_args)
     return build(args.data_dir, args.grid, args.dbt_args)
 
 

@@ -291,3 +291,52 @@ def test_mllib_als_gives_every_customer_n_candidates_without_the_placeholder():
         second.sort_by([("user_id", "ascending"), ("als_rank", "ascending")]))
     with pytest.raises(ValueError, match="MLlib"):
         als.candidates_per_cutoff(matrix, als.AlsParams(weighting="bm25"), n=3, bucket_item_id=bucket)
+
+
+def test_mllib_grid_ranks_every_configuration_and_scores_its_own_fit():
+    """recsys.grid's one interface runs MLlib's grid when handed a Spark DataFrame: one row per
+    configuration, ranked by precision@5 then money precision@5, and the best row's scores are
+    those of a fresh fit of its configuration, ranked on the driver from the fit's factors."""
+    from dataclasses import replace
+    from itertools import product
+
+    import numpy as np
+
+    from recsys import als, grid
+    from test_als import BUCKET
+    from test_grid import grid_inputs
+
+    spark = SparkSession.builder.getOrCreate()
+    history, ground_truth, prices = grid_inputs()
+    base = als.AlsParams(random_state=9)
+    result = grid.grid_search(spark.createDataFrame(history), ground_truth, prices, base, BUCKET,
+                              cutoff_week=50, factors=(4, 8), regularizations=(0.01, 1.0),
+                              iterations=(3,), alphas=(1.0, 10.0))
+    assert result.schema == grid.GRID_SCHEMA
+    rows = result.to_pylist()
+    assert sorted((row["factors"], row["regularization"], row["alpha"]) for row in rows) == sorted(
+        product((4, 8), (0.01, 1.0), (1.0, 10.0)))
+    assert {(row["weighting"], row["iterations"], row["n_users"], row["cutoff_week"]) for row in rows} == {
+        ("none", 3, 90, 50)}
+    assert [row["rank"] for row in rows] == list(range(1, 9))
+    scores = [(row["precision_at_5"], row["money_precision_at_5"]) for row in rows]
+    assert scores == sorted(scores, reverse=True)
+    assert len(set(scores)) > 1, "different configurations should score differently"
+    assert all(row["fit_seconds"] > 0 for row in rows)
+
+    best = rows[0]
+    test = grid.backtest(history, ground_truth, prices)
+    model, _ = als.mllib_fit(als.mllib_cells(spark, test.built.matrix), replace(
+        base, factors=best["factors"], regularization=best["regularization"], alpha=best["alpha"],
+        iterations=best["iterations"]))
+
+    def factors(frame):  # the keys are the matrix's rows and columns, 0 .. n - 1
+        table = frame.toArrow().sort_by("id")
+        assert table["id"].to_pylist() == list(range(table.num_rows))
+        return np.array(table["features"].to_pylist())
+
+    predicted = factors(model.userFactors)[test.evaluated_rows] @ factors(model.itemFactors).T
+    predicted[:, test.built.item_index([BUCKET])] = -np.inf
+    top = np.argsort(-predicted, axis=1, kind="stable")[:, :5]
+    assert BUCKET not in test.built.item_ids[top]
+    assert (best["precision_at_5"], best["money_precision_at_5"]) == pytest.approx(test.score(top), abs=1e-12)
