@@ -7,22 +7,25 @@
   its plan ran out of the driver's memory), and DuckDB held every send's lists until the end.
 #}
 
-{#- The picks of one send, a row of send_sequence() (channel, send_weekday, ...), leaving out those in
-    `earlier_picks` (a relation of int_send_picks' columns, none for the week's first send); with
-    no send (no schedule built yet) an empty result with the same columns. -#}
-{% macro send_picks(send, earlier_picks=none) %}
+{#- The picks of one send, a row of send_sequence() (channel, send_weekday, ...), for the customers
+    of batch number `batch` (macros/customer_batches.sql), leaving out those in `earlier_picks` (a
+    relation of int_send_picks' columns, none for the week's first send); with no send (no
+    schedule built yet) an empty result with the same columns. -#}
+{% macro send_picks(send, earlier_picks=none, batch=0) %}
     {%- set channel, send_weekday = (send[0], send[1]) if send else (none, none) -%}
     {%- set strength = var('weekday_lift_strength') -%}
     {%- set lift_strength = strength.get(send_weekday, 0) if strength is mapping else strength -%}
 with candidates as {{ cte_hint('not materialized') }} (
 
     select * from {{ ref('int_email_candidates') }}
+    where {{ in_customer_batch('user_id', batch) }}
 
 ),
 
 send_recipients as (
 
     select * from {{ ref('int_send_recipients') }}
+    where {{ in_customer_batch('user_id', batch) }}
 
 ),
 
@@ -81,7 +84,11 @@ send_candidates as {{ cte_hint('not materialized') }} (
         and sends.window_days = category_weekday_lift.window_days
         and products.category = category_weekday_lift.category
     {% if earlier_picks is not none %}
-    anti join {{ earlier_picks }} as earlier_picks
+    anti join (
+        -- this batch's customers only: the table holds every earlier batch
+        select * from {{ earlier_picks }}
+        where {{ in_customer_batch('user_id', batch) }}
+    ) as earlier_picks
         on candidates.cutoff_week = earlier_picks.cutoff_week
         and candidates.user_id = earlier_picks.user_id
         and candidates.item_id = earlier_picks.item_id
@@ -112,13 +119,17 @@ from send_picks
     {%- for column in columns %}{{ relation ~ '.' if relation }}{{ column }}{{ ', ' if not loop.last }}{% endfor -%}
 {%- endmacro %}
 
-{#- int_send_picks' post-hook: the week's later sends, each inserted in turn by its own statement.
-    It renders to nothing (so dbt runs no further statement), and only when the model runs. -#}
+{#- int_send_picks' post-hook: the other sends and customer batches, each inserted in turn by its
+    own statement (the model's query is the first batch's first send). It renders to nothing (so
+    dbt runs no further statement), and only when the model runs. -#}
 {% macro insert_later_sends() %}
     {%- if execute -%}
-        {%- for send in send_sequence()[1:] -%}
-            {%- do run_query('insert into ' ~ this ~ ' (' ~ send_picks_columns() ~ ')\n'
-                ~ send_picks(send, earlier_picks=this)) -%}
+        {%- set sends = send_sequence() -%}
+        {%- for batch in range(customer_batches() | length) -%}
+            {%- for send in (sends if batch > 0 else sends[1:]) -%}
+                {%- do run_query('insert into ' ~ this ~ ' (' ~ send_picks_columns() ~ ')\n'
+                    ~ send_picks(send, earlier_picks=this if send != sends[0] else none, batch=batch)) -%}
+            {%- endfor -%}
         {%- endfor -%}
     {%- endif -%}
 {% endmacro %}

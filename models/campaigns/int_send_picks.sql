@@ -5,9 +5,12 @@
 -- leaves out the items the customer already gets that week on the same channel or that day on
 -- another channel: the Friday e-mail never repeats the Wednesday e-mail, and the push of a day
 -- never repeats its e-mail. The model's query fills the first send; its post-hook inserts the
--- others one statement each (macros/send_picks.sql).
+-- others one statement each (macros/send_picks.sql), for each batch of customers in turn
+-- (macros/customer_batches.sql).
 -- the slot rules read the seed (the schedule is empty while dbt parses):
 -- depends_on: {{ ref('email_slots') }}
-{{ config(post_hook="{{ insert_later_sends() }}") }}
+-- joins built on the side the query names: DuckDB's own choice built a receipt send's hash table
+-- on its candidates, 5.1 GB for 4,934 customers at 40x against 3.6 GB as written
+{{ config(pre_hook=build_sides_as_written(), post_hook=["{{ insert_later_sends() }}", reset_build_sides()]) }}
 {%- set sends = send_sequence() %}
 {{ send_picks(sends[0] if sends else none) }}

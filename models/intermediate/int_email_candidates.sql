@@ -6,15 +6,20 @@
 --
 -- hybrid_score keeps the earlier hand-set propensity as a baseline: 0.45 x own_week_share + 0.4 x
 -- recent_week_share + 0.1 x the ALS score (clipped to [0, 1]) + 0.05 x buyer_share.
+-- Built a batch of customers at a time (macros/customer_batches.sql).
+{{ config(post_hook="{{ insert_customer_batches() }}") }}
+
 with features as (
 
     select * from {{ ref('int_ranker_features') }}
+    where {{ in_customer_batch('user_id') }}
 
 ),
 
 ranker_scores as (
 
     select * from {{ ref('ranker_scores') }}
+    where {{ in_customer_batch('user_id') }}
 
 ),
 
@@ -27,6 +32,7 @@ catalog as (
 user_price_profile as (
 
     select * from {{ ref('int_user_price_profile') }}
+    where {{ in_customer_batch('user_id') }}
 
 )
 

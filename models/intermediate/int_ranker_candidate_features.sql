@@ -9,18 +9,20 @@
 -- The customer's aggregates are small tables of their own (int_ranker_customer_features,
 -- int_user_department_spend, int_user_type_history): this query reads int_user_item_history once,
 -- a join per candidate, where aggregating it here held every aggregate and join at once (at 40x
--- that spilled more than 30 GB).
-{{ config(pre_hook=build_sides_as_written(), post_hook=reset_build_sides()) }}
+-- that spilled more than 30 GB). Built a batch of customers at a time (macros/customer_batches.sql).
+{{ config(pre_hook=build_sides_as_written(), post_hook=["{{ insert_customer_batches() }}", reset_build_sides()]) }}
 
 with candidates as (
 
     select * from {{ ref('int_ranker_candidates') }}
+    where {{ in_customer_batch('user_id') }}
 
 ),
 
 customer_features as (
 
     select * from {{ ref('int_ranker_customer_features') }}
+    where {{ in_customer_batch('user_id') }}
 
 ),
 
@@ -33,24 +35,28 @@ catalog as (
 user_item_history as (
 
     select * from {{ ref('int_user_item_history') }}
+    where {{ in_customer_batch('user_id') }}
 
 ),
 
 als_candidates as (
 
     select * from {{ ref('als_candidates') }}
+    where {{ in_customer_batch('user_id') }}
 
 ),
 
 user_department_spend as (
 
     select * from {{ ref('int_user_department_spend') }}
+    where {{ in_customer_batch('user_id') }}
 
 ),
 
 user_type_history as (
 
     select * from {{ ref('int_user_type_history') }}
+    where {{ in_customer_batch('user_id') }}
 
 ),
 

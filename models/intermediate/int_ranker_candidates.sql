@@ -4,21 +4,27 @@
 -- the product types the customer buys again and again (a brand or size switch is the likeliest
 -- "new" item), and the most popular items at or above the customer's upsell threshold that are
 -- not on promotion (so that the upsell slot always has something). The ranker orders them.
+-- Built a batch of customers at a time (macros/customer_batches.sql).
+{{ config(post_hook="{{ insert_customer_batches() }}") }}
+
 with recipients as (
 
     select * from {{ ref('int_recipients') }}
+    where {{ in_customer_batch('user_id') }}
 
 ),
 
 als_candidates as (
 
     select * from {{ ref('als_candidates') }}
+    where {{ in_customer_batch('user_id') }}
 
 ),
 
 user_item_history as (
 
     select * from {{ ref('int_user_item_history') }}
+    where {{ in_customer_batch('user_id') }}
 
 ),
 
@@ -31,6 +37,7 @@ catalog as (
 user_price_profile as (
 
     select * from {{ ref('int_user_price_profile') }}
+    where {{ in_customer_batch('user_id') }}
 
 ),
 

@@ -1,6 +1,9 @@
 -- One row per cutoff, customer and item the customer bought up to the cutoff. "Bought" is any
 -- line with quantity > 0, even at zero price or in an excluded department, so that the new-item
 -- slot never offers something the customer already had. The counts use clean lines only.
+-- Built a batch of customers at a time (macros/customer_batches.sql).
+{{ config(post_hook="{{ insert_customer_batches() }}") }}
+
 with cutoffs as (
 
     select * from {{ ref('int_cutoffs') }}
@@ -10,6 +13,7 @@ with cutoffs as (
 user_item_weeks as (
 
     select * from {{ ref('int_user_item_weeks') }}
+    where {{ in_customer_batch('user_id') }}
 
 )
 

@@ -1,14 +1,19 @@
 -- One row per backtest cutoff, recipient and position: plain ALS, the model's first baseline_depth
 -- items as the course notebook recommends them. The score is a dot product, not a propensity.
+-- Built a batch of customers at a time (macros/customer_batches.sql).
+{{ config(post_hook="{{ insert_customer_batches() }}") }}
+
 with backtest_recipients as (
 
     select * from {{ ref('int_backtest_recipients') }}
+    where {{ in_customer_batch('user_id') }}
 
 ),
 
 als_candidates as (
 
     select * from {{ ref('als_candidates') }}
+    where {{ in_customer_batch('user_id') }}
 
 )
 

@@ -1,14 +1,19 @@
 -- One row per backtest cutoff, recipient and position: the e-mail candidates ranked by the
 -- hand-set propensity hybrid_score, with none of the e-mail's rules.
+-- Built a batch of customers at a time (macros/customer_batches.sql).
+{{ config(post_hook="{{ insert_customer_batches() }}") }}
+
 with backtest_recipients as (
 
     select * from {{ ref('int_backtest_recipients') }}
+    where {{ in_customer_batch('user_id') }}
 
 ),
 
 email_candidates as (
 
     select * from {{ ref('int_email_candidates') }}
+    where {{ in_customer_batch('user_id') }}
 
 )
 

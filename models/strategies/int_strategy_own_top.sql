@@ -1,21 +1,27 @@
 -- One row per backtest cutoff, recipient and position: the customer's own most bought items (most
 -- purchase lines, then most recent), then the popularity list fills up to baseline_depth. The
 -- score counts purchase lines (0 for the fill), not a propensity.
+-- Built a batch of customers at a time (macros/customer_batches.sql).
+{{ config(post_hook="{{ insert_customer_batches() }}") }}
+
 with backtest_recipients as (
 
     select * from {{ ref('int_backtest_recipients') }}
+    where {{ in_customer_batch('user_id') }}
 
 ),
 
 user_item_history as (
 
     select * from {{ ref('int_user_item_history') }}
+    where {{ in_customer_batch('user_id') }}
 
 ),
 
 popularity as (
 
     select * from {{ ref('int_strategy_popularity') }}
+    where {{ in_customer_batch('user_id') }}
 
 ),
 
