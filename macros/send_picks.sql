@@ -15,17 +15,19 @@
     {%- set channel, send_weekday = (send[0], send[1]) if send else (none, none) -%}
     {%- set strength = var('weekday_lift_strength') -%}
     {%- set lift_strength = strength.get(send_weekday, 0) if strength is mapping else strength -%}
+    {#- one filter for the three per-customer inputs: each render of it reads int_customer_batches -#}
+    {%- set in_batch = in_customer_batch('user_id', batch) -%}
 with candidates as {{ cte_hint('not materialized') }} (
 
     select * from {{ ref('int_email_candidates') }}
-    where {{ in_customer_batch('user_id', batch) }}
+    where {{ in_batch }}
 
 ),
 
 send_recipients as (
 
     select * from {{ ref('int_send_recipients') }}
-    where {{ in_customer_batch('user_id', batch) }}
+    where {{ in_batch }}
 
 ),
 
@@ -87,7 +89,7 @@ send_candidates as {{ cte_hint('not materialized') }} (
     anti join (
         -- this batch's customers only: the table holds every earlier batch
         select * from {{ earlier_picks }}
-        where {{ in_customer_batch('user_id', batch) }}
+        where {{ in_batch }}
     ) as earlier_picks
         on candidates.cutoff_week = earlier_picks.cutoff_week
         and candidates.user_id = earlier_picks.user_id
