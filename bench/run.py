@@ -300,7 +300,8 @@ def snapshot_working_tree() -> Path:
     return tree
 
 
-def run_size(copies: int, tree: Path = REPO, memory_cap_gb: float | None = None) -> dict:
+def run_size(copies: int, tree: Path = REPO, memory_cap_gb: float | None = None,
+             drop_database: bool = False, min_free_disk_gb: float = 20.0) -> dict:
     runs = BENCH / "runs"
     run_dir = runs / f"x{copies}"
     database = runs / f"x{copies}.duckdb"
@@ -334,7 +335,8 @@ def run_size(copies: int, tree: Path = REPO, memory_cap_gb: float | None = None)
             filter(None, [str(tree / "src"), os.environ.get("PYTHONPATH")]))
     print(f"x{copies}: {' '.join(command[1:])} (log: {(run_dir / 'build.log').relative_to(REPO)})",
           flush=True)
-    measured = run_measured(command, tree, env, run_dir / "build.log", memory_cap_gb)
+    measured = run_measured(command, tree, env, run_dir / "build.log", memory_cap_gb,
+                            min_free_disk_gb)
     result = {
         "copies": copies,
         "command": command[1:],
@@ -352,6 +354,9 @@ def run_size(copies: int, tree: Path = REPO, memory_cap_gb: float | None = None)
         result["error"] = [re.sub(r"\x1b\[[0-9;]*m", "", line)
                            for line in log_lines[-12:] if line.strip()][-4:]
     (run_dir / "result.json").write_text(json.dumps(result, indent=2) + "\n")
+    if drop_database:
+        # Measured and counted: give the disk back to the next, larger size.
+        database.unlink(missing_ok=True)
     state = "ok" if result["exit_code"] == 0 else f"FAILED (exit {result['exit_code']})"
     if result["stopped_at_cap_gb"]:
         state = f"STOPPED above the memory cap of {result['stopped_at_cap_gb']:g} GB"
@@ -541,6 +546,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-cap-gb", type=float, default=16.0,
                         help="stop a build whose process tree holds more than this (default 16; "
                              "0: no cap)")
+    parser.add_argument("--min-free-disk-gb", type=float, default=20.0,
+                        help="stop a build when its disk has less than this left (default 20)")
+    parser.add_argument("--drop-databases", action="store_true",
+                        help="delete each size's database once it is measured, so that the disk "
+                             "holds one size at a time (100x needs about 60 GB)")
     parser.add_argument("--report-only", action="store_true",
                         help="build nothing: write the report from the sizes' saved "
                              "bench/runs/xN/result.json")
@@ -571,7 +581,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"building a snapshot of the working tree in {tree.relative_to(REPO)}", flush=True)
     results = []
     for size in sorted(set(args.sizes)):
-        result = run_size(size, tree, args.memory_cap_gb or None)
+        result = run_size(size, tree, args.memory_cap_gb or None, args.drop_databases,
+                          args.min_free_disk_gb)
         # What was built, so that --report-only can describe it later.
         result.update(commit=commit, snapshot=args.snapshot)
         (BENCH / "runs" / f"x{size}" / "result.json").write_text(json.dumps(result, indent=2) + "\n")
