@@ -28,8 +28,15 @@ def model(dbt, session):
         "random_state": dbt.config.get("als_random_state"),
         "threads": dbt.config.get("als_threads"),
     })
+    n, bucket_item_id = dbt.config.get("als_candidates"), dbt.config.get("bucket_item_id")
     matrix = dbt.ref("int_als_matrix")
-    if not frames.is_spark(session):
-        matrix = frames.to_arrow(matrix.select("cutoff_week", "user_id", "item_id", "weight"))
-    return als.candidates_per_cutoff(matrix, params, n=dbt.config.get("als_candidates"),
-                                     bucket_item_id=dbt.config.get("bucket_item_id"))
+    if frames.is_spark(session):
+        return als.candidates_per_cutoff(matrix, params, n=n, bucket_item_id=bucket_item_id)
+    cutoffs = frames.to_arrow(matrix.select("cutoff_week").distinct())["cutoff_week"].to_pylist()
+
+    def interactions_at(cutoff):
+        return frames.to_arrow_beside(
+            matrix.filter(f"cutoff_week = {int(cutoff)}").select("user_id", "item_id", "weight"), session)
+
+    # one cutoff in memory at a time: each is read and fitted as dbt writes the one before
+    return als.candidate_stream(cutoffs, interactions_at, params, n, bucket_item_id)

@@ -31,9 +31,21 @@ def record_batches(relation, session, rows: int) -> Iterator[pa.RecordBatch]:
     if is_spark(relation):
         yield from relation.toArrow().to_batches(max_chunksize=rows)
         return
+    yield from _cursor(session).sql(relation.sql_query()).to_arrow_reader(rows)
+
+
+def to_arrow_beside(relation, session) -> pa.Table:
+    """:func:`to_arrow` for a model that reads while dbt is already writing its result (a stream of
+    batches, see :func:`from_arrow`): on DuckDB through a cursor of the session."""
+    if is_spark(relation):
+        return relation.toArrow()
+    return _cursor(session).sql(relation.sql_query()).to_arrow_table()
+
+
+def _cursor(session):
     cursor = session.cursor()
     cursor.execute("set enable_progress_bar = false")  # a cursor would draw its own on stderr
-    yield from cursor.sql(relation.sql_query()).to_arrow_reader(rows)
+    return cursor
 
 
 def from_arrow(table: pa.Table | pa.RecordBatchReader, session):

@@ -176,3 +176,24 @@ def test_candidates_per_cutoff_fits_each_cutoff_alone():
     alone = als.candidates(first.drop_columns(["cutoff_week"]), params, n=5, bucket_item_id=BUCKET,
                            cutoff_week=10)
     assert result.filter(np.asarray(result["cutoff_week"]) == 10).equals(alone)
+
+
+def test_candidate_stream_reads_one_cutoff_at_a_time():
+    first = synthetic_interactions(n_users=30, seed=1, cutoff_week=10)
+    second = synthetic_interactions(n_users=50, seed=2, cutoff_week=13)
+    by_week = {10: first, 13: second}
+    params = als.AlsParams(factors=4, iterations=3, random_state=0, threads=1)
+    read = []
+
+    def interactions_at(week):
+        read.append(week)
+        return by_week[week].drop_columns(["cutoff_week"])
+
+    stream = als.candidate_stream([13, 10], interactions_at, params, n="5", bucket_item_id=str(BUCKET))
+    assert read == [], "nothing is read or fitted before the stream is"
+    first_batch = stream.read_next_batch()
+    assert read == [10] and set(first_batch["cutoff_week"].to_pylist()) == {10}
+    rest = pa.Table.from_batches([first_batch] + list(stream))
+    assert read == [10, 13]
+    whole = als.candidates_per_cutoff(pa.concat_tables([second, first]), params, n=5, bucket_item_id=BUCKET)
+    assert rest.equals(whole)
