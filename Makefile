@@ -8,7 +8,7 @@ CHROMIUM := /usr/bin/chromium
 SPARK_STAMP := $(VENV)/.installed-spark
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test report grid bench docs clean
+.PHONY: run send replay test report grid bench docs clean
 
 # DATA_DIR reaches Python as one argument, whatever it holds (spaces, quotes, $, backticks):
 # $(value) takes it as typed, without make expanding $ in it, single quotes keep the shell out,
@@ -17,20 +17,36 @@ unexport DATA_DIR
 shell_quote = '$(subst ','\'',$(1))'
 DATA_DIR_ARG = $(if $(value DATA_DIR),--data-dir $(call shell_quote,$(value DATA_DIR)))
 
-# TARGET=spark builds on local Spark what runs there so far (README "Running on Spark").
+# TARGET=spark builds the project on Spark (docs/spark.md).
 TARGET ?= duckdb
 
+# The entry points run with `exec`, so that make itself is their parent, and stop when make is
+# killed (recsys.build.stop_with_parent). make exits 2 whenever a recipe fails, and prints the
+# recipe's own code ("Error 3"): GNU make cannot pass a code through.
+export RECSYS_STOP_WITH_PARENT := 1
+
 run: $(STAMP) $(if $(filter spark,$(TARGET)),$(SPARK_STAMP))
-	$(PYTHON) -m recsys.build --target $(TARGET) $(DATA_DIR_ARG)
+	exec $(PYTHON) -m recsys.build --target $(TARGET) $(DATA_DIR_ARG)
+
+# Record the production week's sends in the ledger beside the database (docs/campaigns.md);
+# REPLACE=1 replaces the lists of a week recorded already, keeping the old rows.
+send: $(STAMP)
+	exec $(PYTHON) -m recsys.ledger $(if $(REPLACE),--replace)
+
+# Replay the weekly campaign on past data into <database>.replay/: make replay FROM=37 WEEKS=17
+FROM ?= 37
+WEEKS ?= 17
+replay: $(STAMP)
+	exec $(PYTHON) -m recsys.replay --from-week $(FROM) --weeks $(WEEKS) $(DATA_DIR_ARG)
 
 # the tests include the Spark build (tests/python/test_spark.py), so they need its packages,
 # and the report's browser test, which needs Chromium
 test: $(STAMP) $(SPARK_STAMP) $(CHROMIUM)
 	$(PYTHON) -m pytest
 
-# report.html beside the database (make run writes it too, after a successful build)
+# <database>.report.html beside the database (make run writes it too, after a successful build)
 report: $(STAMP)
-	$(PYTHON) -m recsys.report
+	exec $(PYTHON) -m recsys.report
 
 # TARGET=spark: MLlib's grid on Spark (README "The ALS grid search")
 grid: $(STAMP) $(if $(filter spark,$(TARGET)),$(SPARK_STAMP))
@@ -59,4 +75,4 @@ $(SPARK_STAMP): $(STAMP) requirements-spark.txt constraints.txt
 	touch $(SPARK_STAMP)
 
 clean:
-	rm -rf $(VENV) target logs spark-warehouse
+	rm -rf $(VENV) target logs spark-warehouse recsys.duckdb.logs recsys.duckdb.target

@@ -39,13 +39,6 @@
     string_agg({{ measure }}, {{ delimiter }}) within group (order by {{ order_by }})
 {%- endmacro %}
 
-{#- A non-negative whole-number hash of a string. The engines hash differently (DuckDB: hash(), 64
-    bits; Spark: the low 32 bits of xxhash64, as a double so that arithmetic on it stays double):
-    a draw made from it is the same on every build of one engine, not across engines. -#}
-{% macro unsigned_hash(text) %}{{ return(adapter.dispatch('unsigned_hash')(text)) }}{% endmacro %}
-{% macro default__unsigned_hash(text) %}hash({{ text }}){% endmacro %}
-{% macro spark__unsigned_hash(text) %}cast(xxhash64({{ text }}) & 4294967295 as double){% endmacro %}
-
 {#- The whole numbers start .. stop - 1 as a relation `alias (column)`, where stop may be a
     subquery (Spark's table function range() takes constants only). -#}
 {% macro integer_range(start, stop, alias, column) -%}
@@ -94,3 +87,24 @@
 {% macro lists_overlap(left, right) %}{{ return(adapter.dispatch('lists_overlap')(left, right)) }}{% endmacro %}
 {% macro default__lists_overlap(left, right) %}list_has_any({{ left }}, {{ right }}){% endmacro %}
 {% macro spark__lists_overlap(left, right) %}arrays_overlap({{ left }}, {{ right }}){% endmacro %}
+
+{#- Product text as it may enter staging: control characters (C0, DEL, C1: line breaks, tabs and
+    the like, which break till printers and CSV readers) become spaces, the ends are trimmed, and
+    the text is cut to the var product_text_max_length, so that no model's memory depends on how
+    long a description in the raw file is. Blank text is null. -#}
+{% macro clean_text(column) %}{{ return(adapter.dispatch('clean_text')(column)) }}{% endmacro %}
+{% macro default__clean_text(column) -%}
+    nullif(left(trim(regexp_replace({{ column }}, '[\x00-\x1f\x7f-\x9f]', ' ', 'g')), {{ var('product_text_max_length') }}), '')
+{%- endmacro %}
+{% macro spark__clean_text(column) -%}
+    nullif(left(trim(regexp_replace({{ column }}, '[\\x00-\\x1f\\x7f-\\x9f]', ' ')), {{ var('product_text_max_length') }}), '')
+{%- endmacro %}
+
+{#- True where a text holds a control character (the ones clean_text replaces). -#}
+{% macro has_control_characters(column) %}{{ return(adapter.dispatch('has_control_characters')(column)) }}{% endmacro %}
+{% macro default__has_control_characters(column) -%}
+    regexp_matches({{ column }}, '[\x00-\x1f\x7f-\x9f]')
+{%- endmacro %}
+{% macro spark__has_control_characters(column) -%}
+    ({{ column }} rlike '[\\x00-\\x1f\\x7f-\\x9f]')
+{%- endmacro %}

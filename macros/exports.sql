@@ -1,31 +1,10 @@
 {#
-  Where the export files go: the folder that RECSYS_EXPORTS names, else exports/ beside the
-  database file that profiles.yml opens (RECSYS_DB, else recsys.duckdb at the repository root).
-  A wrapped build (make run) points RECSYS_EXPORTS at its own staging folder.
+  Where the export files go: the folder that RECSYS_EXPORTS names, else <database>.exports beside
+  the database file that profiles.yml opens (RECSYS_DB, else recsys.duckdb at the repository
+  root). A wrapped build (make run) points RECSYS_EXPORTS at its own staging folder.
 #}
 {% macro exports_dir() %}
-    {%- set database = env_var('RECSYS_DB', 'recsys.duckdb') -%}
-    {%- set database_dir = database.rsplit('/', 1)[0] if '/' in database else '.' -%}
-    {{- return(env_var('RECSYS_EXPORTS', database_dir ~ '/exports')) -}}
-{% endmacro %}
-
-{#
-  SQL statements that create `path` and every missing folder above it. DuckDB's partitioned COPY
-  creates only the last folder of its target, and dbt has no other way to make one: a partitioned
-  COPY of no rows creates its target folder and writes nothing.
-#}
-{% macro create_folders(path) %}
-    {%- set parts = path.split('/') -%}
-    {%- set statements = [] -%}
-    {%- for i in range(1, parts | length + 1) -%}
-        {%- set folder = parts[:i] | join('/') -%}
-        {%- if folder not in ('', '.', '..') and not folder.endswith('/..') -%}
-            {%- do statements.append(
-                "copy (select 1 as folder, 1 as empty where false) to '" ~ folder
-                ~ "' (format csv, partition_by (folder), overwrite_or_ignore true)") -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {{- return(statements) -}}
+    {{- return(env_var('RECSYS_EXPORTS', env_var('RECSYS_DB', 'recsys.duckdb') ~ '.exports')) -}}
 {% endmacro %}
 
 {#
@@ -48,6 +27,8 @@ with send_list as (
 select
     send_list.send_id,
     send_list.send_week,
+    send_list.send_date,
+    send_list.send_time,
     send_list.user_id,
     send_list.position,
     send_list.item_id,
@@ -72,7 +53,7 @@ order by send_list.send_id, send_list.user_id, send_list.position
     materialized='external',
     format=format,
     location=exports_dir() ~ '/' ~ format ~ '/' ~ channel,
-    pre_hook=create_folders(exports_dir() ~ '/' ~ format),
+    pre_hook="select recsys_claim_exports('" ~ (exports_dir() | replace("'", "''")) ~ "', '" ~ format ~ "')",
     options={'partition_by': 'send_id', 'write_partition_columns': 'true', 'overwrite': 'true'},
 ) }}
 {% endmacro %}

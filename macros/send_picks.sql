@@ -1,7 +1,9 @@
 {#
   int_send_picks, one send at a time. A week's sends are filled in order (macros/send_sequence.sql:
   by weekday, then channel_fill_order), and each leaves out the items that the customer already
-  gets in an earlier send that week on the same channel or that day on another channel. Each send
+  gets in an earlier send that week, on any channel, and those the customer was sent in the last
+  novelty_weeks recorded weeks (int_recent_sends): a customer is one person, whatever the
+  channel. Each send
   is its own statement, which reads the earlier sends' picks from the table: one query for all
   sends repeated every earlier send's slot rules inside each later one (Spark inlines CTEs, and
   its plan ran out of the driver's memory), and DuckDB held every send's lists until the end.
@@ -27,6 +29,13 @@ with candidates as {{ cte_hint('not materialized') }} (
 send_recipients as (
 
     select * from {{ ref('int_send_recipients') }}
+    where {{ in_batch }}
+
+),
+
+recent_sends as (
+
+    select * from {{ ref('int_recent_sends') }}
     where {{ in_batch }}
 
 ),
@@ -85,6 +94,10 @@ send_candidates as {{ cte_hint('not materialized') }} (
         and sends.send_weekday = category_weekday_lift.send_weekday
         and sends.window_days = category_weekday_lift.window_days
         and products.category = category_weekday_lift.category
+    anti join recent_sends
+        on candidates.cutoff_week = recent_sends.cutoff_week
+        and candidates.user_id = recent_sends.user_id
+        and candidates.item_id = recent_sends.item_id
     {% if earlier_picks is not none %}
     anti join (
         -- this batch's customers only: the table holds every earlier batch
@@ -94,7 +107,6 @@ send_candidates as {{ cte_hint('not materialized') }} (
         on candidates.cutoff_week = earlier_picks.cutoff_week
         and candidates.user_id = earlier_picks.user_id
         and candidates.item_id = earlier_picks.item_id
-        and (earlier_picks.channel = sends.channel or earlier_picks.send_weekday = sends.send_weekday)
     {% endif %}
     where {% if send %}sends.channel = '{{ channel }}' and sends.send_weekday = '{{ send_weekday }}'{% else %}false{% endif %}
 

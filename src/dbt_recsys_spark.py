@@ -8,7 +8,7 @@ all in this one file, so that it can be deleted when dbt-spark ships a session h
 * :class:`SessionPythonJobHelper` runs the compiled model in the dbt process, with the live
   ``SparkSession`` that the session connection already uses; it is the default submission method
   when the profile's method is ``session`` (the Databricks ones stay as they are);
-* ``adapter.recsys_input_problem(data_dir)`` lets the on-run-start hook run the same input check
+* ``adapter.recsys_input_problem(data_dir, ...)`` lets the on-run-start hook run the same input check
   as on DuckDB (macros/check_inputs.sql), where DuckDB calls the plugin's SQL function.
 
 How it is registered: dbt imports every top-level module whose name starts with ``dbt_`` when it
@@ -49,27 +49,34 @@ class SessionPythonJobHelper(PythonJobHelper):
         exec(compile(compiled_code, path, "exec"), {"spark": spark, "__name__": "__dbt_model__"})
 
 
-def _input_problem(self, data_dir: str) -> str:
+def _input_problem(self, data_dir: str, horizon_weeks: int, backtest_folds: int) -> str:
     from recsys.dbt_plugin import input_problem
 
-    return input_problem(data_dir)
+    return input_problem(data_dir, horizon_weeks, backtest_folds)
 
 
-def _load_raw(self, data_dir: str) -> str:
-    """Load the raw files as the tables of the dbt source ``raw`` and return the hook's SQL.
+def _load_raw(self, data_dir: str, last_data_week: int) -> str:
+    """Load the raw files as the tables of the dbt source ``raw``, and the campaign ledger as
+    those of the source ``ledger``, and return the hook's SQL.
 
     Spark cannot run DuckDB's readers in a view, so the files are read by DuckDB on the driver
-    and saved as tables (recsys.sources.read), as the former raw_* Python models did.
+    and saved as tables (recsys.sources.read), as the former raw_* Python models did. The ledger
+    is parquet, which Spark reads itself.
     """
     from pyspark.sql import SparkSession
 
-    from recsys import sources
+    from recsys import dbt_plugin, ledger, sources
 
     spark = SparkSession.builder.getOrCreate()
     spark.sql(f"create database if not exists {sources.RAW_SCHEMA}")
     for entity in sources.READERS:
         frame = sources.read(entity, data_dir or None, spark)
+        if entity == "transactions" and last_data_week:
+            frame = frame.filter(f"week <= {int(last_data_week)}")
         frame.write.mode("overwrite").saveAsTable(f"{sources.RAW_SCHEMA}.{entity}")
+    spark.sql(f"create database if not exists {ledger.LEDGER_SCHEMA}")
+    for entity, select in ledger.spark_sources(spark, dbt_plugin.ledger_folder()).items():
+        select.write.mode("overwrite").saveAsTable(f"{ledger.LEDGER_SCHEMA}.{entity}")
     return "select 1"
 
 

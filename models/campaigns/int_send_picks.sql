@@ -2,9 +2,9 @@
 -- (macros/fill_slots.sql), from the customer's e-mail candidates ranked by send_score =
 -- score x weekday lift ^ weekday_lift_strength (of the send's weekday). The sends of a week are
 -- filled in order (macros/send_sequence.sql: by weekday, then channel_fill_order), and each
--- leaves out the items the customer already gets that week on the same channel or that day on
--- another channel: the Friday e-mail never repeats the Wednesday e-mail, and the push of a day
--- never repeats its e-mail. The model's query fills the first send; its post-hook inserts the
+-- leaves out the items the customer already gets in an earlier send that week, on any channel,
+-- and those sent to them in the last novelty_weeks recorded weeks (int_recent_sends). The
+-- model's query fills the first send; its post-hook inserts the
 -- others one statement each (macros/send_picks.sql), for each batch of customers in turn
 -- (macros/customer_batches.sql).
 -- the slot rules read the seed (the schedule is empty while dbt parses):

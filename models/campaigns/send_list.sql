@@ -71,6 +71,8 @@ select
     production_picks.send_id,
     production_picks.channel,
     sends.send_week,
+    sends.send_date,
+    sends.send_time,
     production_picks.user_id,
     production_picks.position,
     production_picks.item_id,

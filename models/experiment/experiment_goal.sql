@@ -10,8 +10,9 @@ with customer_channels as (
 
 customer_metrics as (
 
+    -- the whole history period: its final look
     select * from {{ ref('int_experiment_customer_metrics') }}
-    where period = 'history'
+    where period = 'history' and look = {{ var('experiment_weeks') }}
 
 ),
 
@@ -101,7 +102,7 @@ select
     mix_names.channels,
     cast(mix_names.n_channels as integer) as n_channels,
     periods.outcome_first_week as first_week,
-    periods.outcome_data_last_week as last_week,
+    periods.outcome_last_week as last_week,
     mix_revenue.reachable_customers,
     mix_revenue.reachable_buying_customers,
     mix_revenue.reachable_buying_customers / total.buying_customers as buying_customer_share,
@@ -109,6 +110,9 @@ select
     mix_revenue.revenue / total.revenue as revenue_share,
     metrics.goal_uplift as total_revenue_goal,
     metrics.goal_uplift / nullif(mix_revenue.revenue / total.revenue, 0) as required_uplift,
+    -- while the test runs, the control group gets no uplift: the treated customers alone carry it
+    metrics.goal_uplift / nullif(mix_revenue.revenue / total.revenue * (1 - {{ var('control_share') }}), 0)
+        as required_uplift_during_test,
     'for +' || round(100 * metrics.goal_uplift, 1) || ' % of total revenue, these customers must spend '
     || coalesce(
         round(100 * metrics.goal_uplift / nullif(mix_revenue.revenue / total.revenue, 0), 1) || ' % more',

@@ -11,9 +11,10 @@ with customer_channels as (
 
 ),
 
-customer_metrics as (
+pre_period as (
 
-    select * from {{ ref('int_experiment_customer_metrics') }}
+    -- the campaign's pre-period: weeks before its start only
+    select * from {{ ref('int_experiment_pre_period') }}
     where period = 'readout'
 
 ),
@@ -24,12 +25,12 @@ audience as (
     select
         customer_channels.channel,
         customer_channels.user_id,
-        coalesce(customer_metrics.stratum, 0) as stratum,
-        coalesce(customer_metrics.pre_revenue, 0) as pre_revenue,
+        coalesce(pre_period.stratum, 0) as stratum,
+        coalesce(pre_period.pre_revenue, 0) as pre_revenue,
         {{ experiment_draw("'" ~ var('experiment_salt') ~ "'", 'customer_channels.user_id') }} as draw
     from customer_channels
-    left join customer_metrics
-        on customer_channels.user_id = customer_metrics.user_id
+    left join pre_period
+        on customer_channels.user_id = pre_period.user_id
 
 )
 

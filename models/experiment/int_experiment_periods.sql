@@ -1,31 +1,29 @@
--- One row per experiment period: the readout (the experiment's outcome weeks and its pre-period)
--- and the history (the same lengths, ending the week before the experiment starts) on which the
--- power table and the A/A check are computed.
+-- One row per experiment period. readout: the campaign, which starts in the first send week
+-- recorded in the ledger (or, before anything is recorded, would start the week after the data),
+-- with its planned experiment_weeks and the pre_period_weeks before it (the CUPED covariate, the
+-- strata). history: the same lengths ending the week before that start, the period without any
+-- treatment on which the power table, the goal and the A/A check are computed.
 with cutoffs as (
 
     select * from {{ ref('int_cutoffs') }}
 
 ),
 
-data_weeks as (
+recorded_weeks as (
 
-    -- the production cutoff is the last week of data
-    select cutoffs.cutoff_week as last_week
-    from cutoffs
-    where cutoffs.cutoff_kind = 'production'
+    select * from {{ ref('int_recorded_weeks') }}
 
 ),
 
-experiment_start as (
+campaign_start as (
 
     select
-        {% if var('experiment_start_week') | string | trim == '' -%}
-            data_weeks.last_week - {{ var('experiment_weeks') }} + 1
-        {%- else -%}
-            {{ var('experiment_start_week') }}
-        {%- endif %} as start_week,
-        data_weeks.last_week
-    from data_weeks
+        coalesce(min(recorded_weeks.send_week), max(cutoffs.cutoff_week) + 1) as start_week,
+        count(recorded_weeks.send_week) > 0 as started
+    from cutoffs
+    left join recorded_weeks
+        on true
+    where cutoffs.cutoff_kind = 'production'
 
 ),
 
@@ -33,17 +31,15 @@ periods as (
 
     select
         'readout' as period,
-        experiment_start.start_week as outcome_first_week,
-        experiment_start.last_week
-    from experiment_start
-
+        campaign_start.start_week as outcome_first_week,
+        campaign_start.started
+    from campaign_start
     union all
-
     select
         'history' as period,
-        experiment_start.start_week - {{ var('experiment_weeks') }} as outcome_first_week,
-        experiment_start.last_week
-    from experiment_start
+        campaign_start.start_week - {{ var('experiment_weeks') }} as outcome_first_week,
+        true as started
+    from campaign_start
 
 )
 
@@ -53,8 +49,5 @@ select
     cast(periods.outcome_first_week - 1 as integer) as pre_last_week,
     cast(periods.outcome_first_week as integer) as outcome_first_week,
     cast(periods.outcome_first_week + {{ var('experiment_weeks') }} - 1 as integer) as outcome_last_week,
-    cast(
-        least(periods.last_week, periods.outcome_first_week + {{ var('experiment_weeks') }} - 1)
-        as integer
-    ) as outcome_data_last_week
+    periods.started
 from periods

@@ -7,11 +7,15 @@ command exits non-zero with one line that names the file and the problem.
 One build per database at a time: a second build of the same database refuses at once (exit 3)
 while the first runs. Each run works in its own staging folder beside the database, so a run
 never touches another run's files, and the database is built from empty, so it does not grow
-from one build to the next. Export files that the build writes (into ``RECSYS_EXPORTS``) are
-staged the same way and replace the live exports folder together with the database.
+from one build to the next. Export files that the build writes are staged the same way and
+replace the live exports folder together with the database. What lies beside the database, and
+what a build may replace, is in :mod:`recsys.paths`.
+
+A build dies with whoever started it: killing `make`, this process or its process group stops
+dbt too (see :mod:`recsys.processes`), so no orphan keeps the lock or publishes a database later.
 
     python -m recsys.build [--data-dir DIR] [--grid] [-- extra dbt arguments]
-    python -m recsys.build --target spark [--data-dir DIR]   (README "Running on Spark")
+    python -m recsys.build --target spark [--data-dir DIR]   (docs/spark.md)
 """
 
 from __future__ import annotations
@@ -21,7 +25,6 @@ import fcntl
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,29 +33,14 @@ from pathlib import Path
 from typing import Iterator
 
 import duckdb
+import yaml
 
-from recsys import report, sources
-
-REPO = Path(__file__).resolve().parents[2]
+from recsys import ledger, paths, report, sources
+from recsys.paths import REPO
+from recsys.processes import run_child, stop_with_parent
 
 BAD_INPUT_EXIT = 2
 LOCKED_EXIT = 3
-
-
-def _from_repo(path: str) -> Path:
-    """A path from the environment: absolute, or relative to the repo root as dbt reads it."""
-    return Path(path) if Path(path).is_absolute() else REPO / path
-
-
-def database_path() -> Path:
-    """The database that profiles.yml names: RECSYS_DB, relative to the repo root, or recsys.duckdb."""
-    return _from_repo(os.environ.get("RECSYS_DB", "recsys.duckdb"))
-
-
-def exports_path(database: Path) -> Path:
-    """The live exports folder: RECSYS_EXPORTS, or ``exports`` beside the database."""
-    folder = os.environ.get("RECSYS_EXPORTS")
-    return _from_repo(folder) if folder else database.parent / "exports"
 
 
 def wal(database: Path) -> Path:
@@ -73,7 +61,7 @@ def database_lock(database: Path) -> Iterator[int]:
     let two runs lock two different files of the same name.
     """
     database.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(database.with_name(database.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    descriptor = os.open(paths.beside(database, "lock"), os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -88,6 +76,8 @@ def database_lock(database: Path) -> Iterator[int]:
         os.close(descriptor)
 
 
+# --- staging ----------------------------------------------------------------------------------
+
 class Staging:
     """One run's private folders: the new database and its exports, swapped in by :meth:`publish`.
 
@@ -96,7 +86,9 @@ class Staging:
 
     The export files stay where the build wrote them, because the database's export views
     (dbt-duckdb's external materialization) name that folder: the live exports path becomes a
-    symbolic link to it, swapped in one rename.
+    symbolic link to it, swapped in one rename. The folder carries the exports marker
+    (:mod:`recsys.paths`), so that the next build knows it may replace it, and is readable by
+    every account (0755 folders, 0644 files): the sending systems may run as other users.
     """
 
     def __init__(self, database: Path, exports: Path):
@@ -107,6 +99,7 @@ class Staging:
         # the same file name as the live database: dbt-duckdb names the catalog after it
         self.database = self.database_folder / database.name
         self.exports = self.exports_folder / exports.name
+        paths.claim_folder(self.exports, paths.EXPORTS_MARKER, "RECSYS_EXPORTS")
         self.exports_published = False
 
     def _prefix(self, kind: str) -> str:
@@ -149,13 +142,15 @@ class Staging:
         duckdb.connect(str(self.database)).close()
         wal(self.live_database).unlink(missing_ok=True)
         os.replace(self.database, self.live_database)
-        if self.exports.is_dir():
+        if self.exports.is_dir() and any(path.name != paths.EXPORTS_MARKER for path in self.exports.iterdir()):
             self._link_exports()
 
     def _link_exports(self) -> None:
+        readable_by_all(self.exports_folder)
         previous = self._live_exports_folder()
-        if self.live_exports.exists() and not self.live_exports.is_symlink():
-            # a real folder (a plain dbt build wrote it): it goes with this run's staging folder
+        if self.live_exports.is_dir() and not self.live_exports.is_symlink():
+            # a folder a plain dbt build wrote (it carries the marker; paths.folder_problem
+            # refused anything else before the build): it goes with this run's staging folder
             os.rename(self.live_exports, self.database_folder / "previous-exports")
         link = self.exports_folder.with_name(self.exports_folder.name + ".link")
         os.symlink(os.path.relpath(self.exports, self.live_exports.parent), link)
@@ -168,6 +163,44 @@ class Staging:
         shutil.rmtree(self.database_folder, ignore_errors=True)
         if not self.exports_published:
             shutil.rmtree(self.exports_folder, ignore_errors=True)
+
+
+def readable_by_all(folder: Path) -> None:
+    """Folders 0755 and files 0644 below and at ``folder``, whatever the umask was."""
+    folder.chmod(0o755)
+    for root, folders, files in os.walk(folder):
+        for name in folders:
+            os.chmod(os.path.join(root, name), 0o755)
+        for name in files:
+            os.chmod(os.path.join(root, name), 0o644)
+
+
+# --- the build --------------------------------------------------------------------------------
+
+def output_problem(database: Path) -> str:
+    """'' when a build may write ``database`` and replace what lies beside it, else why not."""
+    return (paths.database_problem(database)
+            or paths.folder_problem(paths.exports_path(database), paths.EXPORTS_MARKER, "RECSYS_EXPORTS")
+            or paths.report_problem(paths.report_path(database)))
+
+
+def project_vars(extra: list[str]) -> dict:
+    """The project's vars (dbt_project.yml), with a `--vars` among the extra dbt arguments on top."""
+    variables = yaml.safe_load((REPO / "dbt_project.yml").read_text())["vars"]
+    for flag, value in zip(extra, extra[1:]):
+        if flag == "--vars":
+            variables.update(yaml.safe_load(value))
+    return variables
+
+
+def check_data(data_dir: str | None, extra: list[str]) -> sources.DataSource:
+    """Locate and check the input files, and that they span the weeks the build needs (the same
+    checks as dbt's on-run-start hook, so that a problem is one line before dbt starts)."""
+    source = sources.locate(data_dir)
+    sources.check(source)
+    variables = project_vars(extra)
+    sources.check_weeks(source, variables["horizon_weeks"], variables["backtest_folds"])
+    return source
 
 
 def dbt_command(data_dir: str | None, grid: bool, extra: list[str]) -> list[str]:
@@ -185,18 +218,30 @@ def dbt_command(data_dir: str | None, grid: bool, extra: list[str]) -> list[str]
     return command + extra
 
 
+def dbt_environment(database: Path, **settings: str) -> dict[str, str]:
+    """dbt's environment for a build of ``database``: its log and target folders beside it
+    (unless DBT_LOG_PATH or DBT_TARGET_PATH name others), so that builds of two databases never
+    share them, and ``settings`` on top."""
+    env = {"DBT_LOG_PATH": str(paths.beside(database, "logs")),
+           "DBT_TARGET_PATH": str(paths.beside(database, "target")), **os.environ}
+    return {**env, **settings}
+
+
 def build(data_dir: str | None, grid: bool = False, extra: list[str] = ()) -> int:
+    target = paths.database_path()
     try:
-        source = sources.locate(data_dir)
-        sources.check(source)
-    except sources.DataError as error:
+        problem = output_problem(target)
+        if problem:
+            raise paths.OutputError(problem)
+        source = check_data(data_dir, list(extra))
+        ledger.check(paths.ledger_path(target))
+    except (sources.DataError, paths.OutputError, ledger.LedgerError) as error:
         print(f"error: {error}", file=sys.stderr)
         return BAD_INPUT_EXIT
 
-    target = database_path()
     try:
         with database_lock(target) as lock:
-            staging = Staging(target, exports_path(target))
+            staging = Staging(target, paths.exports_path(target))
             try:
                 for leftover in staging.leftovers():
                     if leftover.is_symlink():  # a link that died before it was swapped in
@@ -225,13 +270,12 @@ def build_spark(data_dir: str | None, grid: bool = False, extra: list[str] = ())
     """`make run TARGET=spark`: the whole project on the profile's spark target. Spark replaces
     its tables one at a time, like plain dbt."""
     try:
-        sources.check(sources.locate(data_dir))
+        check_data(data_dir, list(extra))
     except sources.DataError as error:
         print(f"error: {error}", file=sys.stderr)
         return BAD_INPUT_EXIT
     started = time.perf_counter()
-    command = dbt_command(data_dir, grid, ["--target", "spark", *extra])
-    returncode = subprocess.run(command, cwd=REPO).returncode
+    returncode = run_child(dbt_command(data_dir, grid, ["--target", "spark", *extra]))
     seconds = time.perf_counter() - started
     if returncode != 0:
         print(f"error: dbt build on Spark failed after {seconds:.1f} s (see the lines above)", file=sys.stderr)
@@ -250,21 +294,21 @@ def run_dbt(staging: Staging, lock: int, command: list[str], keep_tables: bool) 
     started = time.perf_counter()
     if keep_tables:
         staging.seed_from_live()
-    # dbt inherits the lock: if this process is killed, the build it started still holds it
-    # until it ends too, so no other run cleans up the staging folder under its feet.
-    result = subprocess.run(command, cwd=REPO, pass_fds=(lock,),
-                            env={**os.environ, "RECSYS_DB": str(staging.database),
-                                 "RECSYS_EXPORTS": str(staging.exports)})
-    return result.returncode, time.perf_counter() - started
+    env = dbt_environment(staging.live_database, RECSYS_DB=str(staging.database),
+                          RECSYS_EXPORTS=str(staging.exports),
+                          RECSYS_LEDGER=str(paths.ledger_path(staging.live_database)))
+    returncode = run_child(command, env, pass_fds=(lock,))
+    return returncode, time.perf_counter() - started
 
 
 def main(argv: list[str] | None = None) -> int:
+    stop_with_parent()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=os.environ.get("DATA_DIR") or None,
                         help="folder with the raw files (default: the embedded Complete Journey data)")
     parser.add_argument("--grid", action="store_true", help="also build the opt-in ALS grid search (als_grid)")
     parser.add_argument("--target", choices=("duckdb", "spark"), default="duckdb",
-                        help="spark: build what runs on Spark so far on the profile's spark target")
+                        help="spark: build the project on the profile's spark target")
     parser.add_argument("dbt_args", nargs="*", help="extra arguments for dbt build")
     args = parser.parse_args(argv)
     if args.target == "spark":

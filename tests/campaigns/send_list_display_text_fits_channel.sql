@@ -1,5 +1,5 @@
--- Every display text fits its channel: at most max_text_length characters, and it ends with the
--- item's price.
+-- Every display text fits its channel: at most max_text_length characters, no control character
+-- (a line break or a tab breaks a till printer and a CSV reader), and it ends with the item's price.
 with send_list as (
 
     select * from {{ ref('send_list') }}
@@ -23,4 +23,5 @@ from send_list
 inner join channels
     on send_list.channel = channels.channel
 where length(send_list.display_text) > channels.max_text_length
+    or {{ has_control_characters('send_list.display_text') }}
     or right(send_list.display_text, length(printf('$%.2f', send_list.price))) <> printf('$%.2f', send_list.price)

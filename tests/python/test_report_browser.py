@@ -13,15 +13,16 @@ import duckdb
 import plotly.graph_objects as go
 import pytest
 
-from recsys import browser, report
+from recsys import browser, paths, report
 from test_embedded_build import embedded_build
 from test_report import make_database
 
-# Every chart of the embedded build: all but the ALS grid's (make grid only).
+# Every chart of the embedded build: all but the ALS grid's (make grid only) and those of a
+# campaign, which the embedded build has not recorded (the readouts and the campaign over time).
 EMBEDDED_CHARTS = ["strategy-metrics", "slot-hit-rate", "cleaning-funnel", "price-histogram",
                    "upsell-scatter", "catalog-coverage", "send-plan", "sends-backtest",
                    "candidate-recall", "calibration", "experiment-goal", "experiment-power",
-                   "experiment-aa", "experiment-readout"]
+                   "experiment-aa", "experiment-power-weekly", "real-campaigns"]
 
 # The marks the charts of the campaign, the ranker and the experiment must draw, counted in the
 # embedded database: a bar per non-zero value, a point per value, plus the calibration's line per
@@ -38,10 +39,8 @@ EXPECTED_MARKS = {
     "experiment-power": """
         select count(*) filter (mde > 0) + count(*) filter (mde_cuped > 0) from experiment_power""",
     "experiment-aa": "select 2 * count(*) from experiment_aa",
-    "experiment-readout": """
-        select 2 * count(*) + count(*) filter (ci_high > ci_low)
-               + count(*) filter (ci_high_cuped > ci_low_cuped)
-        from experiment_readout""",
+    "experiment-power-weekly": """
+        select count(*) from experiment_power_weekly where metric = 'revenue_per_customer'""",
 }
 
 
@@ -49,7 +48,7 @@ EXPECTED_MARKS = {
 def report_html(new_workspace):
     workspace, run = embedded_build(new_workspace)
     assert run.returncode == 0, run.describe()
-    path = workspace.database.with_name("report.html")
+    path = paths.report_path(workspace.database)
     assert f"wrote {path}" in run.stdout, run.stdout[-2000:]
     return path
 
@@ -66,7 +65,7 @@ def test_report_renders_offline_with_marks_in_every_chart(report_html):
     assert log.requests == [], f"the report asked the network for {log.requests}"
     assert sorted(marks) == sorted(charts), marks
     assert all(count > 0 for count in marks.values()), marks
-    con = duckdb.connect(str(report_html.with_name("recsys.duckdb")), read_only=True)
+    con = duckdb.connect(str(report_html.with_name("recsys.duckdb")), read_only=True)  # beside it
     try:
         expected = {chart: con.execute(sql).fetchone()[0] for chart, sql in EXPECTED_MARKS.items()}
     finally:
