@@ -108,3 +108,16 @@
 {% macro spark__has_control_characters(column) -%}
     ({{ column }} rlike '[\\x00-\\x1f\\x7f-\\x9f]')
 {%- endmacro %}
+
+{#- A date moved by a number of days (an integer expression), and the days from one date to another. -#}
+{% macro add_days(date, days) %}{{ return(adapter.dispatch('add_days')(date, days)) }}{% endmacro %}
+{% macro default__add_days(date, days) %}cast({{ date }} + ({{ days }}) as date){% endmacro %}
+{% macro spark__add_days(date, days) %}date_add({{ date }}, {{ days }}){% endmacro %}
+{% macro days_between(start, end) %}{{ return(adapter.dispatch('days_between')(start, end)) }}{% endmacro %}
+{% macro default__days_between(start, end) %}({{ end }} - {{ start }}){% endmacro %}
+{% macro spark__days_between(start, end) %}datediff({{ end }}, {{ start }}){% endmacro %}
+
+{#- A value as text, in the engine's own text type. -#}
+{% macro as_text(column) %}{{ return(adapter.dispatch('as_text')(column)) }}{% endmacro %}
+{% macro default__as_text(column) %}cast({{ column }} as varchar){% endmacro %}
+{% macro spark__as_text(column) %}cast({{ column }} as string){% endmacro %}

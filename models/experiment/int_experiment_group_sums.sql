@@ -15,4 +15,6 @@ select
     metric_values.experiment_group,
     {{ experiment_sums('metric_values') }}
 from metric_values
-group by metric_values.period, metric_values.look, metric_values.channel, metric_values.metric, metric_values.experiment_group
+group by
+    metric_values.period, metric_values.look, metric_values.channel, metric_values.metric,
+    metric_values.experiment_group

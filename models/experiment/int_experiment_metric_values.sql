@@ -1,8 +1,9 @@
 -- One row per experiment period, look, channel, customer of the channel's audience and metric: the
 -- metric's per-customer parts, from which every statistic of the experiment follows. Each metric
 -- is a ratio of sums over a group, sum(y) / sum(d): revenue per customer, retention and the
--- guardrail baskets per customer have d = 1, the average check is revenue / baskets. x and e are the same over the pre-period, the
--- CUPED covariate. A view: int_experiment_group_sums and int_experiment_aa_sums add it up.
+-- guardrail baskets per customer have d = 1, the average check is revenue / baskets. x and e are
+-- the same over the pre-period, the CUPED covariate. A view: int_experiment_group_sums and
+-- int_experiment_aa_sums add it up.
 {{ config(materialized='view') }}
 
 with audience_metrics as (

@@ -29,6 +29,17 @@ recorded_weeks as (
 
 ),
 
+week_revenue as (
+
+    select
+        transactions.user_id,
+        transactions.week,
+        sum(transactions.sales_value) as revenue
+    from transactions
+    group by transactions.user_id, transactions.week
+
+),
+
 audience_revenue as (
 
     select
@@ -38,14 +49,7 @@ audience_revenue as (
         count(*) as audience,
         coalesce(sum(week_revenue.revenue), 0) as revenue
     from ledger_audience
-    left join (
-        select
-            transactions.user_id,
-            transactions.week,
-            sum(transactions.sales_value) as revenue
-        from transactions
-        group by transactions.user_id, transactions.week
-    ) as week_revenue
+    left join week_revenue
         on ledger_audience.user_id = week_revenue.user_id
         and ledger_audience.send_week = week_revenue.week
     group by ledger_audience.send_week, ledger_audience.channel, ledger_audience.experiment_group
@@ -63,6 +67,17 @@ sent_pairs as (
 
 ),
 
+-- what each customer was sent in a week, whatever the channel
+customer_pairs as (
+
+    select distinct
+        sent_pairs.send_week,
+        sent_pairs.user_id,
+        sent_pairs.item_id
+    from sent_pairs
+
+),
+
 repeats as (
 
     select
@@ -73,7 +88,7 @@ repeats as (
     from sent_pairs
     inner join recorded_weeks
         on sent_pairs.send_week = recorded_weeks.send_week
-    left join (select distinct send_week, user_id, item_id from sent_pairs) as earlier
+    left join customer_pairs as earlier
         on recorded_weeks.previous_week = earlier.send_week
         and sent_pairs.user_id = earlier.user_id
         and sent_pairs.item_id = earlier.item_id

@@ -51,11 +51,11 @@ windows as (
         cast(null as integer) as send_week,
         case periods.period
             when 'campaign' then campaigns.start_date
-            else cast({{ dbt.dateadd('day', '-1 - ' ~ dbt.datediff('campaigns.start_date', 'campaigns.end_date', 'day'),
-                                     'campaigns.start_date') }} as date)
+            else {{ add_days('campaigns.start_date',
+                             '-1 - ' ~ days_between('campaigns.start_date', 'campaigns.end_date')) }}
         end as send_date,
         case periods.period
-            when 'campaign' then cast({{ dbt.dateadd('day', 1, 'campaigns.end_date') }} as date)
+            when 'campaign' then {{ add_days('campaigns.end_date', 1) }}
             else campaigns.start_date
         end as window_end_date
     from campaigns

@@ -63,7 +63,7 @@ select
     window_lines.user_id is not null as bought,
     coalesce(window_lines.revenue, 0) as revenue,
     coalesce(
-        ledger_sends.window_end_date <= cast({{ dbt.dateadd('day', 1, 'data_end.last_date') }} as date),
+        ledger_sends.window_end_date <= {{ add_days('data_end.last_date', 1) }},
         ledger_sends.send_week <= data_end.last_week
     ) as window_complete
 from ledger_sends

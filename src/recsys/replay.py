@@ -77,23 +77,42 @@ class ReplayError(Exception):
 
 
 def weekly_table(database: Path) -> str:
-    """campaign_weekly's treatment rows as a markdown table, one line per week and channel."""
+    """campaign_weekly as a markdown table, one line per send week: each channel's hit rate
+    (recipients who bought one of their items in the send's window) and recipients, the largest
+    repeat share of any channel, and the receipt audience's revenue per customer by group."""
     con = duckdb.connect(str(database), read_only=True)
     try:
         rows = con.execute("""
-            select send_week, channel, recipients, buyers, hit_rate, item_hit_rate, repeat_share,
-                   revenue_per_customer
-            from campaign_weekly where experiment_group = 'treatment'
-            order by send_week, channel
+            select
+                send_week,
+                max(hit_rate) filter (where channel = 'email' and experiment_group = 'treatment'),
+                max(recipients) filter (where channel = 'email' and experiment_group = 'treatment'),
+                max(hit_rate) filter (where channel = 'push' and experiment_group = 'treatment'),
+                max(recipients) filter (where channel = 'push' and experiment_group = 'treatment'),
+                max(hit_rate) filter (where channel = 'receipt' and experiment_group = 'treatment'),
+                max(recipients) filter (where channel = 'receipt' and experiment_group = 'treatment'),
+                max(repeat_share),
+                max(revenue_per_customer) filter (where channel = 'receipt' and experiment_group = 'treatment'),
+                max(revenue_per_customer) filter (where channel = 'receipt' and experiment_group = 'control')
+            from campaign_weekly
+            group by send_week
+            order by send_week
         """).fetchall()
     finally:
         con.close()
-    lines = ["| send week | channel | recipients | buyers | hit rate | item hit rate | repeat share "
-             "| revenue per customer |", "|---:|---|---:|---:|---:|---:|---:|---:|"]
-    for week, channel, recipients, buyers, hit, item_hit, repeat, revenue in rows:
-        share = "-" if repeat is None else f"{repeat:.3f}"
-        lines.append(f"| {week} | {channel} | {recipients:,} | {buyers:,} | {hit:.3f} | {item_hit:.4f} "
-                     f"| {share} | {revenue:.2f} |")
+    lines = ["| send week | e-mail hit rate (recipients) | push | receipt | repeat share "
+             "| receipt revenue per customer, treatment / control |",
+             "|---:|---:|---:|---:|---:|---:|"]
+
+    def rate(hit, recipients):
+        return "-" if hit is None else f"{hit:.3f} ({recipients:,})"
+
+    def number(value, digits):
+        return "-" if value is None else f"{value:.{digits}f}"
+
+    for week, email, n_email, push, n_push, receipt, n_receipt, repeat, treated, control in rows:
+        lines.append(f"| {week} | {rate(email, n_email)} | {rate(push, n_push)} | {rate(receipt, n_receipt)} "
+                     f"| {number(repeat, 3)} | {number(treated, 2)} / {number(control, 2)} |")
     return "\n".join(lines)
 
 

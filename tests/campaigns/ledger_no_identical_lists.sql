@@ -20,7 +20,7 @@ lists as (
         ledger_sends.user_id,
         recorded_weeks.week_number,
         min(ledger_sends.novelty_weeks) as novelty_weeks,
-        {{ ordered_string_agg("cast(ledger_sends.item_id as " ~ dbt.type_string() ~ ")", "','", 'ledger_sends.item_id') }}
+        {{ ordered_string_agg(as_text('ledger_sends.item_id'), "','", 'ledger_sends.item_id') }}
             as items
     from ledger_sends
     inner join recorded_weeks
