@@ -47,9 +47,14 @@ def project_vars() -> dict:
     return yaml.safe_load((REPO / "dbt_project.yml").read_text())["vars"]
 
 
+# the history period's final look: its whole 17 weeks, as experiment_power and experiment_aa read it
+HISTORY = """period = 'history'
+        and look = (select look from int_experiment_looks where period = 'history' and is_final)"""
+
+
 def history_kurtosis(con) -> dict:
-    return metric_kurtosis(con.sql(
-        "select * from int_experiment_metric_shape where period = 'history'").to_arrow_table())
+    return metric_kurtosis(con.execute(
+        f"select * from int_experiment_metric_shape where {HISTORY}").to_arrow_table())
 
 
 def rejection_rates(treatment: Sums, control: Sums, kurtosis: tuple[float, float]) -> np.ndarray:
@@ -60,10 +65,10 @@ def rejection_rates(treatment: Sums, control: Sums, kurtosis: tuple[float, float
 
 
 def calibration_rows(con, share: float, splits: int, rng) -> list[dict]:
-    values = con.execute("""
+    values = con.execute(f"""
         select channel, metric, y, d, x, e
         from int_experiment_metric_values
-        where period = 'history'
+        where {HISTORY}
         order by channel, metric, user_id
     """).fetchnumpy()
     kurtosis = history_kurtosis(con)
@@ -95,10 +100,10 @@ def calibration_rows(con, share: float, splits: int, rng) -> list[dict]:
 
 def sweep_rows(con, share: float, splits: int, rng) -> list[dict]:
     """A/A false-positive rates of audiences drawn from the receipt's customers, by size."""
-    values = con.execute("""
+    values = con.execute(f"""
         select metric, y, d, x, e
         from int_experiment_metric_values
-        where period = 'history' and channel = 'receipt'
+        where {HISTORY} and channel = 'receipt'
         order by metric, user_id
     """).fetchnumpy()
     kurtosis = history_kurtosis(con)

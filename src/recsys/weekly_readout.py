@@ -222,11 +222,14 @@ def with_checks(rows: list[dict], roles: dict[tuple[str, str], str], control_sha
     return checked
 
 
-def _sums_of(sums: pa.Table, channel: str, metric: str, group: str) -> tuple[np.ndarray, experiment.Sums]:
-    """The looks and the group's sums, one row per look in order, of one channel and metric."""
+def _sums_at(sums: pa.Table, channel: str, metric: str, group: str, looks: list[int]) -> experiment.Sums:
+    """The group's sums of one channel and metric at each of the looks, in order: zeros where the
+    group has no customer at a look (a small audience's control group may be empty)."""
     table = sums.filter((pc.field("channel") == channel) & (pc.field("metric") == metric)
-                        & (pc.field("experiment_group") == group)).sort_by("look")
-    return table.column("look").to_numpy(), experiment.Sums.from_table(table)
+                        & (pc.field("experiment_group") == group))
+    by_look = dict(zip(table.column("look").to_pylist(), experiment.Sums.from_table(table).values))
+    empty = np.zeros(len(experiment.TERMS))
+    return experiment.Sums(np.array([by_look.get(look, empty) for look in looks]).reshape(len(looks), -1))
 
 
 def weekly_table(sums: pa.Table, shape: pa.Table, looks: pa.Table, plan: pa.Table, control_share: float,
@@ -244,8 +247,10 @@ def weekly_table(sums: pa.Table, shape: pa.Table, looks: pa.Table, plan: pa.Tabl
     keys = sorted({(channel, metric) for channel, metric in zip(sums.column("channel").to_pylist(),
                                                                sums.column("metric").to_pylist())})
     for channel, metric in keys:
-        look_numbers, treatment = _sums_of(sums, channel, metric, "treatment")
-        _, control = _sums_of(sums, channel, metric, "control")
+        of_metric = sums.filter((pc.field("channel") == channel) & (pc.field("metric") == metric))
+        look_numbers = sorted(set(of_metric.column("look").to_pylist()))
+        treatment = _sums_at(sums, channel, metric, "treatment", look_numbers)
+        control = _sums_at(sums, channel, metric, "control", look_numbers)
         kurtosis = _kurtosis_by_look(shape, channel, metric, look_numbers)
         sequential = sequential_readout(treatment, control, planned_looks, alpha, kurtosis=kurtosis)
         n_treatment, n_control = treatment["n"], control["n"]

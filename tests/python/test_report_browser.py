@@ -23,6 +23,8 @@ EMBEDDED_CHARTS = ["strategy-metrics", "slot-hit-rate", "cleaning-funnel", "pric
                    "upsell-scatter", "catalog-coverage", "send-plan", "sends-backtest",
                    "candidate-recall", "calibration", "experiment-goal", "experiment-power",
                    "experiment-aa", "experiment-power-weekly", "real-campaigns"]
+# The charts of a recorded campaign, which test_report.py's hand-made database has
+CAMPAIGN_CHARTS = ["experiment-readout", "experiment-weekly", "campaign-hits", "campaign-revenue"]
 
 # The marks the charts of the campaign, the ranker and the experiment must draw, counted in the
 # embedded database: a bar per non-zero value, a point per value, plus the calibration's line per
@@ -39,8 +41,10 @@ EXPECTED_MARKS = {
     "experiment-power": """
         select count(*) filter (mde > 0) + count(*) filter (mde_cuped > 0) from experiment_power""",
     "experiment-aa": "select 2 * count(*) from experiment_aa",
+    # a line per channel, and a point per week on it
     "experiment-power-weekly": """
-        select count(*) from experiment_power_weekly where metric = 'revenue_per_customer'""",
+        select count(*) + count(distinct channel) from experiment_power_weekly
+        where metric = 'revenue_per_customer'""",
 }
 
 
@@ -82,7 +86,7 @@ def test_every_chart_of_the_hand_made_database_renders(tmp_path):
     with browser.open_page(report_html) as (page, log):
         marks = browser.chart_marks(page)
     assert log.console_errors == [] and log.requests == [], log
-    assert sorted(marks) == sorted(EMBEDDED_CHARTS + ["als-grid"]), marks
+    assert sorted(marks) == sorted(EMBEDDED_CHARTS + CAMPAIGN_CHARTS + ["als-grid"]), marks
     assert all(count > 0 for count in marks.values()), marks
 
 

@@ -231,3 +231,19 @@ def test_a_guardrail_that_falls_is_flagged():
         sums, shape_table(sums), PLAN, 40, 56, 0.1, 200, True).to_pylist()}
     assert rows["baskets_per_customer"]["guardrail_breached"] is True
     assert rows["revenue_per_customer"]["guardrail_breached"] is None
+
+
+def test_a_channel_without_control_customers_reads_too_few():
+    """A small audience whose control group is empty at every look (the sample data's e-mail):
+    int_experiment_group_sums has no control rows, and the weekly table says `too few customers`
+    with zero control customers, no p-value and no decision, instead of failing."""
+    rng = np.random.default_rng(3)
+    treatment, _ = weekly_sums(rng, n_customers=300)
+    treatment = Sums(treatment.values[:3])
+    sums = sums_table(treatment, Sums(treatment.values[:0]), "receipt", "revenue_per_customer")
+    looks = pa.table({"look": [1, 2, 3], "outcome_data_last_week": [40, 41, 42]})
+    rows = weekly_readout.weekly_table(sums, shape_table(sums), looks, PLAN, 0.1, 200, LOOKS, True).to_pylist()
+    assert [row["look"] for row in rows] == [1, 2, 3]
+    assert {row["status"] for row in rows} == {"too few customers"}
+    assert all(row["n_control"] == 0 and row["n_treatment"] > 0 for row in rows)
+    assert all(row["p_value_cuped"] is None and row["effect_claimed"] is None for row in rows)
