@@ -111,7 +111,7 @@
 
 {#- A date moved by a number of days (an integer expression), and the days from one date to another. -#}
 {% macro add_days(date, days) %}{{ return(adapter.dispatch('add_days')(date, days)) }}{% endmacro %}
-{% macro default__add_days(date, days) %}cast({{ date }} + ({{ days }}) as date){% endmacro %}
+{% macro default__add_days(date, days) %}cast({{ date }} + cast({{ days }} as integer) as date){% endmacro %}
 {% macro spark__add_days(date, days) %}date_add({{ date }}, {{ days }}){% endmacro %}
 {% macro days_between(start, end) %}{{ return(adapter.dispatch('days_between')(start, end)) }}{% endmacro %}
 {% macro default__days_between(start, end) %}({{ end }} - {{ start }}){% endmacro %}

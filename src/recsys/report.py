@@ -315,17 +315,22 @@ def evaluated_customers(con) -> str:
                       "before the cutoff and in the test window.") + plain_table(rows))
 
 
-def text(value) -> str:
-    """A description field as escaped text; a missing one (null) as nothing."""
-    return "" if pd.isna(value) else html.escape(" ".join(str(value).split()))
+def text(value, case=None) -> str:
+    """A description field as escaped text, ``case`` (str.title, str.capitalize) applied before
+    escaping, so that "BULK&BAG" reads "Bulk&amp;Bag" and not "&Amp;"; a missing one as nothing."""
+    if pd.isna(value):
+        return ""
+    words = " ".join(str(value).split())
+    return html.escape(case(words) if case else words)
 
 
 def render_email(items: pd.DataFrame) -> str:
-    """One customer's e-mail as the customer sees it: rows in position order."""
+    """One e-mail as the customer receives it: the send's day and time, its five items in
+    position order."""
     first = items.iloc[0]
     cards = []
     for item in items.sort_values("position").itertuples():
-        name = " ".join(part for part in (text(item.brand), text(item.product_type).title()) if part)
+        name = " ".join(part for part in (text(item.brand), text(item.product_type, str.title)) if part)
         size = f" &middot; {text(item.package_size)}" if text(item.package_size) else ""
         name = f"<span><strong>{name}</strong>{size}</span>"
         cards.append(
@@ -333,26 +338,37 @@ def render_email(items: pd.DataFrame) -> str:
             f'<span class="badge">{html.escape(SLOT_LABELS.get(item.slot, item.slot))}</span>'
             f'{name}'
             f'<span class="price">${item.price:,.2f}</span>'
-            f'<em>{text(item.reason).capitalize()}</em>'
-            f'<small>{text(item.department).title()} &rsaquo; {text(item.category).title()}'
+            f'<em>{text(item.reason, str.capitalize)}</em>'
+            f'<small>{text(item.department, str.title)} &rsaquo; {text(item.category, str.title)}'
             f'</small></li>')
-    return (f'<div class="email" data-user="{int(first.user_id)}">'
+    when = " ".join(text(part) for part in (first.send_weekday, first.send_date, first.send_time)
+                    if not pd.isna(part))
+    return (f'<div class="email" data-send="{text(first.send_id)}">'
             f'<div class="subject">Your picks for week {int(first.send_week)}</div>'
-            f'<small>to customer {int(first.user_id)}</small>'
+            f'<small>{when}</small>'
             f'<ol>{"".join(cards)}</ol></div>')
 
 
-@section("Three e-mails as customers see them", "email_recommendations")
+@section("Three customers' e-mails as they receive them", "email_recommendations", "send_plan")
 def example_emails(con) -> str:
     # the customers with the smallest ids: stable from build to build of the same data
     items = frame(con, """
-        select * from email_recommendations
-        where user_id in (select distinct user_id from email_recommendations
-                          order by user_id limit ?)
-        order by user_id, position
+        select emails.*, plan.send_weekday, cast(plan.send_date as varchar) as send_date, plan.send_time
+        from email_recommendations as emails
+        left join send_plan as plan on emails.send_id = plan.send_id
+        where emails.user_id in (select distinct user_id from email_recommendations
+                                 order by user_id limit ?)
+        order by emails.user_id, plan.send_date, plan.send_weekday = 'Friday', emails.send_id,
+                 emails.position
     """, [EXAMPLE_EMAILS])
-    emails = [render_email(group) for _, group in items.groupby("user_id", sort=True)]
-    return f'<div class="emails">{"".join(emails)}</div>'
+    customers = []
+    for user_id, sends in items.groupby("user_id", sort=True):
+        emails = "".join(render_email(send) for _, send in sends.groupby("send_id", sort=False))
+        customers.append(f'<div class="customer" data-user="{int(user_id)}">'
+                         f'<h3>Customer {int(user_id)}</h3><div class="emails">{emails}</div></div>')
+    return (paragraph("Each e-mail as it goes out: five items, in the order of the send, with its "
+                      "day and time. A customer gets two a week, with no item twice.")
+            + "".join(customers))
 
 
 @section("Next week's sends", "send_plan")

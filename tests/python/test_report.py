@@ -44,17 +44,22 @@ TABLES = {
         select 53 as cutoff_week, user_id, 10 as n_lines, 2.0 as median_price,
                3.0 as upsell_threshold
         from (values (1), (2), (3), (9)) as u (user_id)""",
-    # four customers, their positions stored out of order; customer 9 has the largest id
+    # four customers, two e-mails each (Friday's stored first), their positions stored out of
+    # order; customer 9 has the largest id; customer 1's Friday types carry an ampersand
     "email_recommendations": """
-        select 54 as send_week, user_id, position, user_id * 100 + position as item_id,
+        select send_id, 54 as send_week, user_id, position,
+               user_id * 100 + position + (send_id = 'w54-fri-email')::int * 10 as item_id,
                case when position = 5 then 'upsell' when position = 4 then 'new' else 'promo' end
                    as slot,
                0.5 as score, case when position = 5 then 3.5 else 1.25 end as price,
                0.5 as expected_revenue, 'because' as reason, 'GROCERY' as department,
-               'SNACKS' as category, 'TYPE ' || user_id || '-' || position as product_type,
+               'SNACKS' as category,
+               case when send_id = 'w54-fri-email' and user_id = 1 then 'BULK&BAG ' else 'TYPE ' end
+                   || user_id || '-' || position as product_type,
                'National' as brand, case when position = 1 then null else '16 OZ' end
                    as package_size, 53 as promo_week, 'calendar' as promo_source
-        from (values (9), (2), (1), (3)) as u (user_id), (values (5), (3), (1), (2), (4)) as p (position)""",
+        from (values ('w54-fri-email'), ('w54-wed-email')) as s (send_id), (values (9), (2), (1), (3)) as u (user_id),
+             (values (5), (3), (1), (2), (4)) as p (position)""",
     "evaluation_customers": """
         select * from (values (50, 4, 3, 3, 1, 0))
             as t (cutoff_week, n_recipients, n_window_buyers, n_evaluated,
@@ -304,9 +309,17 @@ def test_a_long_extra_table_shows_its_first_rows_and_its_size(tmp_path):
 
 
 def test_three_example_emails_in_position_order(database):
+    """Three customers, each with one card per send: Wednesday's then Friday's, five items each,
+    with the send's day and time."""
     page = report.write(database).read_text()
-    assert re.findall(r'class="email" data-user="(\d+)"', page) == ["1", "2", "3"]
-    first = page.split('data-user="1"')[1].split('class="email"')[0]
+    assert re.findall(r'class="customer" data-user="(\d+)"', page) == ["1", "2", "3"]
+    customer = page.split('data-user="1"')[1].split('class="customer"')[0]
+    assert re.findall(r'class="email" data-send="([^"]+)"', customer) == ["w54-wed-email", "w54-fri-email"]
+    first, friday = customer.split('data-send="w54-wed-email"')[1].split('data-send="w54-fri-email"')
+    assert "Wednesday 14:30" in first and "Friday 18:00" in friday
+    assert first.count('<li class="item') == friday.count('<li class="item') == 5
+    # the ampersand is escaped once, after the case is set: no "&Amp;"
+    assert "Bulk&amp;Bag 1-1" in friday and "&Amp;" not in page
     names = re.findall(r"<strong>National Type 1-(\d)</strong>", first)
     assert names == ["1", "2", "3", "4", "5"]
     # the badge of each slot, the price, and no size for the item without one
@@ -317,11 +330,11 @@ def test_three_example_emails_in_position_order(database):
 
 def test_upsell_section_counts_items_below_the_threshold(database, tmp_path):
     page = report.write(database).read_text()
-    assert "4 e-mails of the production cutoff have an upsell item; 0 of them lie below" in page
+    assert "8 e-mails of the production cutoff have an upsell item; 0 of them lie below" in page
     cheaper = dict(TABLES, int_user_price_profile=TABLES["int_user_price_profile"].replace(
         "3.0 as upsell_threshold", "case when user_id = 2 then 4.0 else 3.0 end as upsell_threshold"))
     page = report.write(make_database(tmp_path / "below.duckdb", cheaper)).read_text()
-    assert "4 e-mails of the production cutoff have an upsell item; 1 of them lie below" in page
+    assert "8 e-mails of the production cutoff have an upsell item; 2 of them lie below" in page
 
 
 def test_send_plan_counts_messages_per_channel_in_weekday_order(database):

@@ -62,7 +62,8 @@ def test_report_renders_offline_with_marks_in_every_chart(report_html):
     assert charts == EMBEDDED_CHARTS, charts
     with browser.open_page(report_html) as (page, log):
         marks = browser.chart_marks(page)
-        emails = page.locator(".email").count()
+        customers = page.locator(".customer").count()
+        emails = page.locator(".customer .email").count()
         screenshot = report_html.with_name("report.png")
         page.screenshot(path=str(screenshot), full_page=True)
     assert log.console_errors == [], log.console_errors
@@ -72,10 +73,15 @@ def test_report_renders_offline_with_marks_in_every_chart(report_html):
     con = duckdb.connect(str(report_html.with_name("recsys.duckdb")), read_only=True)  # beside it
     try:
         expected = {chart: con.execute(sql).fetchone()[0] for chart, sql in EXPECTED_MARKS.items()}
+        (expected_emails,) = con.execute("""
+            select count(distinct send_id || '/' || user_id) from email_recommendations
+            where user_id in (select distinct user_id from email_recommendations order by user_id limit ?)
+        """, [report.EXAMPLE_EMAILS]).fetchone()
     finally:
         con.close()
     assert {chart: marks[chart] for chart in EXPECTED_MARKS} == expected
-    assert emails == report.EXAMPLE_EMAILS
+    assert customers == report.EXAMPLE_EMAILS
+    assert emails == expected_emails, "one card per send of each customer shown"
     assert screenshot.stat().st_size > 50_000, screenshot
 
 
