@@ -3,7 +3,9 @@
 -- int_recipients, applied at every cutoff so that the backtest sends go to the same kind of
 -- customer) and whom the channel reaches: opt-in channels through customer_channels, the
 -- receipt every one of them, since they shop in a store. With the customer's experiment group,
--- control included: this is the population the experiment reads out (send_audience).
+-- control included: this is the population the experiment reads out (send_audience). The group
+-- follows from the customer id alone; the spend stratum, which reads the weeks before the data's
+-- end, is send_audience's, so that a backtest cutoff sees nothing after it.
 with recipients as (
 
     select * from {{ ref('int_recipients') }}
@@ -40,8 +42,7 @@ select
     active_recipients.cutoff_week,
     channels.channel,
     active_recipients.user_id,
-    coalesce(experiment_groups.experiment_group, 'treatment') as experiment_group,
-    cast(coalesce(experiment_groups.stratum, 0) as integer) as stratum
+    coalesce(experiment_groups.experiment_group, 'treatment') as experiment_group
 from active_recipients
 cross join channels
 left join customer_channels

@@ -11,6 +11,12 @@ cutoffs as (
 
     select * from {{ ref('int_cutoffs') }}
 
+),
+
+experiment_groups as (
+
+    select * from {{ ref('experiment_groups') }}
+
 )
 
 select
@@ -18,8 +24,11 @@ select
     send_audience.channel,
     send_audience.user_id,
     send_audience.experiment_group,
-    send_audience.stratum
+    cast(coalesce(experiment_groups.stratum, 0) as integer) as stratum
 from send_audience
 inner join cutoffs
     on send_audience.cutoff_week = cutoffs.cutoff_week
+left join experiment_groups
+    on send_audience.user_id = experiment_groups.user_id
+    and send_audience.channel = experiment_groups.channel
 where cutoffs.cutoff_kind = 'production'

@@ -6,6 +6,7 @@ of the past into a ledger of its own, where no customer gets the same five items
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -142,7 +143,10 @@ def test_replay_records_every_week_in_its_own_ledger(replayed):
     assert ledger.recorded_weeks(paths.ledger_path(folder / "replay.duckdb")) == [50, 51, 52]
     assert not paths.ledger_path(workspace.database).exists(), "the live ledger is never touched"
     assert "replayed send weeks 50-52" in run.stdout
-    assert "| 52 | receipt |" in run.stdout
+    # the weekly table: one line per send week, each channel's hit rate (recipients)
+    assert "| send week | e-mail hit rate (recipients) | push | receipt |" in run.stdout
+    assert [line.split("|")[1].strip() for line in run.stdout.splitlines()
+            if re.match(r"\| 5\d \|", line)] == ["50", "51", "52"]
 
 
 def test_replayed_lists_leave_out_the_week_before(replayed):

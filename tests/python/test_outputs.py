@@ -5,6 +5,7 @@ or too little data gets a clear answer, and a killed `make` or wrapper stops the
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
