@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy import stats
+from scipy import optimize, stats
 
 ALPHA = 0.05
 POWER = 0.8
@@ -255,8 +255,10 @@ def minimum_detectable_effect(everyone: GroupMoments, kurtosis: tuple[float, flo
     The uplift multiplies the treated customers' outcome by g = 1 + uplift, so their linearised
     values and their spread grow by g, and CUPED's pooled theta leans towards the treated slope g
     theta. The MDE solves uplift x baseline = (t_{1 - alpha/2} + t_power) x sqrt(var_t / n_t +
-    var_c / n_c) at the degrees of freedom of :func:`welch_dof` (fixed point; the treated term is
-    a tenth of the variance, so it converges in a few steps).
+    var_c / n_c) at the degrees of freedom of :func:`welch_dof`, by bracketing and bisection
+    (Brent), so that two engines' sums, equal but for their last bits, give the same MDE. NaN
+    where no uplift is enough: the treated group's spread, which grows with the uplift, outgrows
+    it (a tiny audience).
     """
     # numpy scalars: a sample's audience of ten has a control group of one, and its variance
     # divides by zero into NaN instead of raising
@@ -268,25 +270,43 @@ def minimum_detectable_effect(everyone: GroupMoments, kurtosis: tuple[float, flo
     slope = cov_xy / var_x if var_x > 0 else 0.0
     result = []
     for cuped, excess_kurtosis in zip((False, True), kurtosis):
-        uplift = 0.0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            for _ in range(200):
-                g = 1 + uplift
-                if cuped:
-                    theta = slope * ((n_t - 1) * g + (n_c - 1)) / (n - 2)
-                    var_t = g * g * var_y - 2 * theta * g * cov_xy + theta ** 2 * var_x
-                    var_c = var_y - 2 * theta * cov_xy + theta ** 2 * var_x
-                else:
-                    var_t, var_c = g * g * var_y, var_y
-                part_t, part_c = var_t / n_t, var_c / n_c
-                dof = welch_dof(part_t, part_c, n_t, n_c, excess_kurtosis)
-                quantiles = stats.t.ppf(1 - alpha / 2, dof) + stats.t.ppf(power, dof)
-                new = float(quantiles * np.sqrt(part_t + part_c) / baseline)
-                if not np.isfinite(new) or abs(new - uplift) < 1e-12:
-                    break
-                uplift = new
-        result.append(new)
+
+        def shortfall(uplift: float) -> float:
+            """The uplift the test needs, were the effect this uplift, minus the uplift."""
+            g = 1 + uplift
+            if cuped:
+                theta = slope * ((n_t - 1) * g + (n_c - 1)) / (n - 2)
+                var_t = g * g * var_y - 2 * theta * g * cov_xy + theta ** 2 * var_x
+                var_c = var_y - 2 * theta * cov_xy + theta ** 2 * var_x
+            else:
+                var_t, var_c = g * g * var_y, var_y
+            part_t, part_c = var_t / n_t, var_c / n_c
+            dof = welch_dof(part_t, part_c, n_t, n_c, excess_kurtosis)
+            quantiles = stats.t.ppf(1 - alpha / 2, dof) + stats.t.ppf(power, dof)
+            return float(quantiles * np.sqrt(part_t + part_c) / baseline) - uplift
+
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            result.append(_first_root(shortfall))
     return result[0], result[1]
+
+
+def _first_root(shortfall) -> float:
+    """The smallest positive uplift where ``shortfall`` reaches 0, found by doubling a bracket
+    from the uplift needed without an effect; NaN where it never does (up to 1e6) or is undefined."""
+    low, high = 0.0, shortfall(0.0)
+    if not np.isfinite(high):
+        return float("nan")
+    if high <= 0:
+        return 0.0
+    while True:
+        value = shortfall(high)
+        if not np.isfinite(value):
+            return float("nan")
+        if value <= 0:
+            return float(optimize.brentq(shortfall, low, high, xtol=1e-14, rtol=1e-12))
+        if high > 1e6:
+            return float("nan")
+        low, high = high, 2 * high
 
 
 def required_control_share(relative_mde: float, relative_goal: float, control_share: float,

@@ -102,6 +102,11 @@ def pre_als_relations(workspace) -> list[str]:
 
 
 BUILD_TIME = {"build_info": ["built_at"]}
+# Empty on both engines here: the sample has no ledger (nothing was sent yet) and none of the
+# retailer's campaign files. Every other table must hold rows.
+EMPTY_IN_THE_SAMPLE = {"campaign_weekly", "int_recent_sends", "int_recorded_weeks", "real_campaigns",
+                       "send_responses", "stg_campaigns", "stg_coupon_redemptions", "stg_coupons",
+                       "stg_ledger_audience", "stg_ledger_sends"}
 
 
 def test_spark_tables_equal_duckdb_tables(built):
@@ -128,7 +133,8 @@ def test_spark_tables_equal_duckdb_tables(built):
         duck, spark_rows = (table.drop_columns([column for column in BUILD_TIME.get(name, [])])
                             for table in (duck, spark_rows))
         assert spark_rows.column_names == duck.column_names, name
-        assert spark_rows.num_rows == duck.num_rows > 0, name
+        assert spark_rows.num_rows == duck.num_rows, name
+        assert (duck.num_rows == 0) == (name in EMPTY_IN_THE_SAMPLE), (name, duck.num_rows)
         compare = duckdb.connect()
         compare.register("duck", duck)
         compare.register("spark_rows", spark_rows)
