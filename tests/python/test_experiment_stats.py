@@ -109,6 +109,32 @@ def test_minimum_detectable_effect_gives_the_promised_power_in_simulation():
     assert abs(np.mean(result.p_value_cuped < 0.05) - 0.8) < tolerance
 
 
+def test_minimum_detectable_effect_is_the_root_and_stable_in_the_last_bits():
+    """The MDE solves MDE x baseline = (t quantiles) x standard error at its own uplift; sums that
+    differ only in their last bits (another engine's summation order) give the same MDE; and an
+    audience so small that no uplift suffices gives NaN, not whatever an iteration stopped at."""
+    rng = np.random.default_rng(11)
+    n = 400
+    y = rng.gamma(0.5, 80.0, size=n)
+    x = y * rng.lognormal(0, 0.8, size=n)
+    sums = Sums.of_customers(Metric.mean(y, x), np.ones((1, n), bool))
+    kurtosis = (4.0, 3.0)
+    mde, mde_cuped = experiment.minimum_detectable_effect(experiment.group_moments(sums), kurtosis, 0.1)
+    nudged = Sums(sums.values * (1 + 4 * np.finfo(float).eps))
+    assert experiment.minimum_detectable_effect(experiment.group_moments(nudged), kurtosis, 0.1) \
+        == pytest.approx((mde, mde_cuped), rel=1e-9)
+    # the root: the plain MDE's own standard error, at its own degrees of freedom
+    everyone = experiment.group_moments(sums)
+    n_t, n_c = 0.9 * n, 0.1 * n
+    part_t, part_c = (1 + mde) ** 2 * everyone.var_y[0] / n_t, everyone.var_y[0] / n_c
+    dof = experiment.welch_dof(part_t, part_c, n_t, n_c, kurtosis[0])
+    needed = (stats.t.ppf(0.975, dof) + stats.t.ppf(0.8, dof)) * np.sqrt(part_t + part_c) / everyone.ratio[0]
+    assert mde == pytest.approx(needed, rel=1e-9)
+    # 12 customers, 1.2 of them in control: the treated spread outgrows any uplift
+    few = Sums.of_customers(Metric.mean(y[:12], x[:12]), np.ones((1, 12), bool))
+    assert np.isnan(experiment.minimum_detectable_effect(experiment.group_moments(few), kurtosis, 0.1)[0])
+
+
 def test_metric_kurtosis_is_scipys_on_the_linearised_values_and_cuped_residuals():
     rng = np.random.default_rng(4)
     metric = ratio_customers(rng, 2000)
