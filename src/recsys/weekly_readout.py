@@ -222,16 +222,6 @@ def with_checks(rows: list[dict], roles: dict[tuple[str, str], str], control_sha
     return checked
 
 
-def _sums_at(sums: pa.Table, channel: str, metric: str, group: str, looks: list[int]) -> experiment.Sums:
-    """The group's sums of one channel and metric at each of the looks, in order: zeros where the
-    group has no customer at a look (a small audience's control group may be empty)."""
-    table = sums.filter((pc.field("channel") == channel) & (pc.field("metric") == metric)
-                        & (pc.field("experiment_group") == group))
-    by_look = dict(zip(table.column("look").to_pylist(), experiment.Sums.from_table(table).values))
-    empty = np.zeros(len(experiment.TERMS))
-    return experiment.Sums(np.array([by_look.get(look, empty) for look in looks]).reshape(len(looks), -1))
-
-
 def weekly_table(sums: pa.Table, shape: pa.Table, looks: pa.Table, plan: pa.Table, control_share: float,
                  min_group_customers: int, planned_looks: int, started: bool,
                  alpha: float = experiment.ALPHA) -> pa.Table:
@@ -244,13 +234,15 @@ def weekly_table(sums: pa.Table, shape: pa.Table, looks: pa.Table, plan: pa.Tabl
     roles = plan_roles(plan)
     weeks = dict(zip(looks.column("look").to_pylist(), looks.column("outcome_data_last_week").to_pylist()))
     rows = []
-    keys = sorted({(channel, metric) for channel, metric in zip(sums.column("channel").to_pylist(),
-                                                               sums.column("metric").to_pylist())})
-    for channel, metric in keys:
-        of_metric = sums.filter((pc.field("channel") == channel) & (pc.field("metric") == metric))
-        look_numbers = sorted(set(of_metric.column("look").to_pylist()))
-        treatment = _sums_at(sums, channel, metric, "treatment", look_numbers)
-        control = _sums_at(sums, channel, metric, "control", look_numbers)
+    # each look's sums as experiment.group_sums reads one period's: a group without customers
+    # (a small audience's control) as zeros
+    by_look = {look: experiment.group_sums(sums.filter(pc.field("look") == look))
+               for look in sorted(set(sums.column("look").to_pylist()))}
+    for channel, metric in sorted({key for groups in by_look.values() for key in groups}):
+        look_numbers = [look for look, groups in by_look.items() if (channel, metric) in groups]
+        treatment, control = (experiment.Sums(np.vstack([by_look[look][(channel, metric)][group].values
+                                                         for look in look_numbers]))
+                              for group in ("treatment", "control"))
         kurtosis = _kurtosis_by_look(shape, channel, metric, look_numbers)
         sequential = sequential_readout(treatment, control, planned_looks, alpha, kurtosis=kurtosis)
         n_treatment, n_control = treatment["n"], control["n"]
