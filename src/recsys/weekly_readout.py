@@ -238,12 +238,16 @@ def weekly_table(sums: pa.Table, shape: pa.Table, looks: pa.Table, plan: pa.Tabl
     # (a small audience's control) as zeros
     by_look = {look: experiment.group_sums(sums.filter(pc.field("look") == look))
                for look in sorted(set(sums.column("look").to_pylist()))}
+    # the metrics' excess kurtosis (plain, CUPED residual), once per look for every channel and metric
+    kurtosis_by_look = {look: experiment.metric_kurtosis(shape.filter(pc.field("look") == look))
+                        for look in by_look}
     for channel, metric in sorted({key for groups in by_look.values() for key in groups}):
         look_numbers = [look for look, groups in by_look.items() if (channel, metric) in groups]
         treatment, control = (experiment.Sums(np.vstack([by_look[look][(channel, metric)][group].values
                                                          for look in look_numbers]))
                               for group in ("treatment", "control"))
-        kurtosis = _kurtosis_by_look(shape, channel, metric, look_numbers)
+        kurtosis = tuple(np.array([kurtosis_by_look[look][(channel, metric)][part] for look in look_numbers])
+                         for part in (0, 1))
         sequential = sequential_readout(treatment, control, planned_looks, alpha, kurtosis=kurtosis)
         n_treatment, n_control = treatment["n"], control["n"]
         status = experiment.group_status(n_treatment, n_control, min_group_customers)
@@ -274,15 +278,6 @@ def weekly_table(sums: pa.Table, shape: pa.Table, looks: pa.Table, plan: pa.Tabl
     for row in checked:
         del row["ci_high_cuped"], row["guardrail_breached"]
     return pa.Table.from_pylist(checked, schema=WEEKLY_SCHEMA)
-
-
-def _kurtosis_by_look(shape: pa.Table, channel: str, metric: str, look_numbers) -> tuple[np.ndarray, np.ndarray]:
-    """The metric's excess kurtosis (plain, CUPED residual) at each look, as arrays over looks."""
-    values = {look: experiment.metric_kurtosis(shape.filter(
-        (pc.field("channel") == channel) & (pc.field("metric") == metric) & (pc.field("look") == look)
-    ))[(channel, metric)] for look in look_numbers}
-    return (np.array([values[look][0] for look in look_numbers]),
-            np.array([values[look][1] for look in look_numbers]))
 
 
 WEEKLY_SCHEMA = pa.schema([
