@@ -146,7 +146,7 @@ class Staging:
             self._link_exports()
 
     def _link_exports(self) -> None:
-        readable_by_all(self.exports_folder)
+        paths.readable_by_all(self.exports_folder)
         previous = self._live_exports_folder()
         if self.live_exports.is_dir() and not self.live_exports.is_symlink():
             # a folder a plain dbt build wrote (it carries the marker; paths.folder_problem
@@ -163,16 +163,6 @@ class Staging:
         shutil.rmtree(self.database_folder, ignore_errors=True)
         if not self.exports_published:
             shutil.rmtree(self.exports_folder, ignore_errors=True)
-
-
-def readable_by_all(folder: Path) -> None:
-    """Folders 0755 and files 0644 below and at ``folder``, whatever the umask was."""
-    folder.chmod(0o755)
-    for root, folders, files in os.walk(folder):
-        for name in folders:
-            os.chmod(os.path.join(root, name), 0o755)
-        for name in files:
-            os.chmod(os.path.join(root, name), 0o644)
 
 
 # --- the build --------------------------------------------------------------------------------

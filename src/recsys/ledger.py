@@ -289,7 +289,7 @@ def _write_week(ledger: Path, folder: Path, sends: pa.Table, audience: pa.Table,
         # the files handed over for lists replaced before: kept, as links, not copies
         shutil.copytree(folder / "exports", exports, copy_function=os.link)
     _copy_exports(week, exports / week_fingerprint(week))
-    _readable(building)
+    paths.readable_by_all(building)
     _sync(building)
     if folder.exists():
         parked = ledger / f"{REPLACED_PREFIX}{folder.name}-{os.getpid()}"
@@ -318,13 +318,6 @@ def _copy_exports(week: Week, target: Path) -> None:
             destination = target / file.relative_to(week.exports)
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(file, destination)
-
-
-def _readable(folder: Path) -> None:
-    for root, folders, files in os.walk(folder):
-        os.chmod(root, 0o755)
-        for name in files:
-            os.chmod(os.path.join(root, name), 0o644)
 
 
 def _sync(folder: Path) -> None:

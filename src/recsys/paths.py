@@ -123,3 +123,13 @@ def report_problem(path: Path) -> str:
 
 class OutputError(Exception):
     """A path the build would write holds something this project did not write."""
+
+
+def readable_by_all(folder: Path) -> None:
+    """Folders 0755 and files 0644 below and at ``folder``, whatever the umask was."""
+    folder.chmod(0o755)
+    for root, folders, files in os.walk(folder):
+        for name in folders:
+            os.chmod(os.path.join(root, name), 0o755)
+        for name in files:
+            os.chmod(os.path.join(root, name), 0o644)
