@@ -23,7 +23,7 @@ from test_embedded_build import node_problems
 REPO = Path(__file__).resolve().parents[2]
 
 PROJECT_FILES = ("dbt_project.yml", "profiles.yml")
-PROJECT_FOLDERS = ("models", "python_models", "seeds", "tests", "macros")
+PROJECT_FOLDERS = ("models", "seeds", "tests", "macros")
 
 CHANGED_SLOTS = {"promo": 2, "new": 2, "upsell": 1}
 DEFAULT_SLOTS = {"promo": 3, "new": 1, "upsell": 1}

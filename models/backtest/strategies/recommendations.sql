@@ -1,6 +1,6 @@
 -- One row per cutoff, strategy, customer and recommended item. The e-mail policy at every cutoff;
 -- the baselines at the backtest cutoffs, for the same recipients, with a top baseline_depth (10)
--- so that k = 10 can be measured. Each baseline is a model of its own in models/strategies/.
+-- so that k = 10 can be measured. Each baseline is a model of its own in models/backtest/strategies/.
 -- expected_revenue is score x price where the score is a purchase propensity (email_policy and
 -- ranker: the ranker's calibrated probability; hybrid, popularity) and null where it is not
 -- (own_top counts purchase lines, als is a dot product).
