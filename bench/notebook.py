@@ -39,7 +39,9 @@ def write_embedded_csv(folder: Path) -> Path:
         return folder
     import duckdb
 
-    from recsys import fixtures, sources
+    sys.path.insert(0, str(REPO / "tests" / "python"))  # the tests' sample writers, tests/python/fixtures.py
+    import fixtures
+    from recsys import sources
 
     data = sources.locate(None).folder
     con = duckdb.connect()

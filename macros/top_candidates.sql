@@ -1,9 +1,22 @@
-{#- The final select of a strategy that ranks the e-mail candidates by one score with none of the
+{#- The whole model of a strategy that ranks the e-mail candidates by one score with none of the
     e-mail's rules (int_strategy_hybrid, int_strategy_ranker): each backtest recipient's first
-    baseline_depth candidates, best first, ties by item id. Reads the CTEs email_candidates and
-    backtest_recipients of the calling model. A top-k (macros/top_k_rows.sql), not a sort of every
-    candidate of every customer to keep ten. -#}
+    baseline_depth candidates, best first, ties by item id, a batch of customers at a time. A top-k
+    (macros/top_k_rows.sql), not a sort of every candidate of every customer to keep ten. -#}
 {% macro top_candidates(strategy, score) %}
+with backtest_recipients as (
+
+    select * from {{ ref('int_backtest_recipients') }}
+    where {{ in_customer_batch('user_id') }}
+
+),
+
+email_candidates as (
+
+    select * from {{ ref('int_email_candidates') }}
+    where {{ in_customer_batch('user_id') }}
+
+)
+
 select
     top_items.cutoff_week,
     '{{ strategy }}' as strategy,

@@ -14,7 +14,7 @@ with channels as (
 
 file_customer_channels as (
 
-    select * from {{ source('raw', 'customer_channels') }}
+    select * from {{ ref('stg_customer_channels') }}
 
 ),
 

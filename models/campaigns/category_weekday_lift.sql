@@ -10,15 +10,9 @@ with cutoffs as (
 
 ),
 
-week_bands as (
+cutoff_transactions as (
 
-    select * from {{ ref('int_week_bands') }}
-
-),
-
-transactions as (
-
-    select * from {{ ref('stg_transactions') }}
+    select * from {{ ref('int_cutoff_transactions') }}
 
 ),
 
@@ -55,17 +49,15 @@ send_windows as (
 band_category_days as (
 
     select
-        week_bands.band_week,
+        cutoff_transactions.band_week,
         products.category,
         days.iso_weekday,
         count(*) as n_lines
-    from transactions
-    inner join week_bands
-        on transactions.week = week_bands.week
+    from cutoff_transactions
     inner join days
-        on transactions.day = days.day
+        on cutoff_transactions.day = days.day
     inner join products
-        on transactions.item_id = products.item_id
+        on cutoff_transactions.item_id = products.item_id
     where days.iso_weekday is not null
         and products.category is not null
     group by all
@@ -81,7 +73,7 @@ category_days as (
         cast(sum(band_category_days.n_lines) as bigint) as n_lines
     from cutoffs
     inner join band_category_days
-        on band_category_days.band_week <= cutoffs.cutoff_week
+        on {{ seen_by_cutoff('band_category_days', 'cutoffs') }}
     group by all
 
 ),

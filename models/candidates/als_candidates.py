@@ -4,10 +4,11 @@
 # DuckDB, Spark MLlib's ALS on Spark; the parameters come from the vars, passed in as config by
 # als.yml (on Spark the mllib_* vars, tuned for MLlib).
 from recsys import als, frames
+from recsys.dbt_model import log_to_dbt
 
 
 def model(dbt, session):
-    als.log_to_dbt()
+    log_to_dbt()
     if frames.is_spark(session):
         tuned = {
             "factors": dbt.config.get("mllib_factors"),

@@ -5,10 +5,11 @@
 import pyarrow.compute as pc
 
 from recsys import als, frames, grid
+from recsys.dbt_model import as_int, log_to_dbt
 
 
 def model(dbt, session):
-    als.log_to_dbt()
+    log_to_dbt()
     base = als.AlsParams.from_config({
         "alpha": dbt.config.get("als_alpha"),
         "random_state": dbt.config.get("als_random_state"),
@@ -28,6 +29,6 @@ def model(dbt, session):
         ground_truth=frames.to_arrow(dbt.ref("ground_truth").filter(at_cutoff).select("user_id", "item_id")),
         prices=frames.to_arrow(dbt.ref("int_item_price").filter(at_cutoff).select("item_id", "price")),
         base=base,
-        bucket_item_id=als.as_int(dbt.config.get("bucket_item_id"), "bucket_item_id"),
+        bucket_item_id=as_int(dbt.config.get("bucket_item_id"), "bucket_item_id"),
         cutoff_week=int(cutoff_week),
     ), session)

@@ -2,7 +2,8 @@
 # the probability that the customer buys the item in the horizon_weeks after the cutoff. The
 # model applied at a cutoff is fitted on int_ranker_training, whose features and labels end at
 # that cutoff. The logic lives in recsys.ranker; the parameters come from the vars via ranker.yml.
-from recsys import als, frames, ranker
+from recsys import frames, ranker
+from recsys.dbt_model import log_to_dbt
 
 
 # candidates scored per batch: a few tens of MB of features at a time
@@ -10,7 +11,7 @@ SCORING_BATCH_ROWS = 200_000
 
 
 def model(dbt, session):
-    als.log_to_dbt()
+    log_to_dbt()
     params = ranker.RankerParams.from_config({
         "trees": dbt.config.get("ranker_trees"),
         "learning_rate": dbt.config.get("ranker_learning_rate"),

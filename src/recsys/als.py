@@ -14,15 +14,15 @@ computes a row, not the arithmetic). BLAS is held to one thread during the fit, 
 recommends (it warns otherwise).
 
 Logging goes to the ``recsys.als`` logger: one INFO line per fit with users, items, non-zero
-cells and seconds. dbt drops the logging of other packages; a dbt Python model calls
-:func:`log_to_dbt` first, and the lines appear in dbt's output and in logs/dbt.log.
+cells and seconds. A dbt Python model calls :func:`recsys.dbt_model.log_to_dbt` first, and the lines
+appear in dbt's output and in logs/dbt.log.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Callable, Iterator, Mapping
 
 import numpy as np
@@ -34,6 +34,7 @@ from implicit.nearest_neighbours import bm25_weight, tfidf_weight
 from threadpoolctl import threadpool_limits
 
 from recsys import frames
+from recsys.dbt_model import as_int, typed_config
 
 log = logging.getLogger("recsys.als")
 
@@ -46,19 +47,6 @@ CANDIDATES_SCHEMA = pa.schema([
     ("als_score", pa.float64()),
     ("als_rank", pa.int32()),
 ])
-
-
-def log_to_dbt() -> None:
-    """Forward the ``recsys`` loggers' INFO lines to dbt's event stream (terminal and dbt.log).
-
-    Uses dbt's own hook for non-dbt packages; safe to call from every model of a run.
-    Imported lazily so that the package works without dbt.
-    """
-    from dbt_common.events import get_event_manager
-    from dbt_common.events.event_handler import DbtEventLoggingHandler, set_package_logging
-
-    if not any(isinstance(handler, DbtEventLoggingHandler) for handler in logging.getLogger("recsys").handlers):
-        set_package_logging("recsys", logging.INFO, get_event_manager())
 
 
 @dataclass(frozen=True)
@@ -109,38 +97,6 @@ class AlsParams:
         type here ("64" -> 64, "0.01" -> 0.01, " BM25 " -> "bm25").
         """
         return cls(**typed_config(cls, config, "ALS parameter"))
-
-
-def typed_config(cls, config: Mapping[str, object], what: str) -> dict:
-    """The values of ``config`` for the fields of the dataclass ``cls``, converted to each field's
-    type (int, float or lower-case str) from the text dbt renders vars as; None, blank or missing
-    values are left out, so the field keeps its default. ValueError names ``what`` and the field."""
-    values = {}
-    for field in fields(cls):
-        value = config.get(field.name)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            continue
-        if field.type == "int":
-            values[field.name] = as_int(value, f"{what} {field.name}")
-        elif field.type == "float":
-            try:
-                values[field.name] = float(value)
-            except ValueError:
-                raise ValueError(f"{what} {field.name}: {value!r} is not a number") from None
-        else:
-            values[field.name] = str(value).strip().lower()
-    return values
-
-
-def as_int(value: object, name: str) -> int:
-    """``value`` (a number or its text, as dbt renders vars) as an int; ValueError names ``name``."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = None
-    if number is None or not number.is_integer():
-        raise ValueError(f"{name}: {value!r} is not a whole number")
-    return int(number)
 
 
 @dataclass(frozen=True)

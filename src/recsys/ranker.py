@@ -8,6 +8,10 @@ the cutoff it scores. Gradient-boosted trees over candidate features are the sec
 two-stage recommenders that win grocery next-basket tasks (Ke et al., "LightGBM: A Highly
 Efficient Gradient Boosting Decision Tree", NeurIPS 2017, for the learner).
 
+The features are the columns of int_ranker_training but the keys and the label (``NOT_FEATURES``),
+in the relation's order, so that a new column of the feature models is a feature of the next build
+without a change here; the fitted booster keeps their names, and scoring reads those columns.
+
 Training keeps every purchase and a fixed share (``negative_rate``) of the non-purchases, chosen
 by a hash of the ids in SQL (``training_sample``), so that only those rows leave the database and
 the fit takes seconds; the predicted odds are then multiplied by
@@ -25,7 +29,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Mapping
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import lightgbm as lgb
 import numpy as np
@@ -33,21 +37,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from recsys import frames
-from recsys.als import typed_config
+from recsys.dbt_model import typed_config
 
 log = logging.getLogger("recsys.ranker")
 
-# The columns of int_ranker_features the model learns from (documented in its YAML).
-FEATURES = (
-    "from_own", "from_als", "from_popular", "from_promo", "from_type_alternative", "from_upsell",
-    "ever_bought", "own_lines", "own_weeks", "own_week_share", "recent_week_share",
-    "decayed_weeks", "weeks_since_last_purchase", "mean_interval_weeks", "interval_ratio",
-    "own_discount_share", "own_promo_week_share", "als_score", "als_rank",
-    "price", "popularity_rank", "buyer_share", "buyer_trend", "is_promo", "display_stores",
-    "mailer_stores", "discount_line_share", "discount_depth", "price_to_type_median", "promo_lift",
-    "promo_affinity", "price_to_own_median", "is_upsell_price", "department_spend_share",
-    "type_line_share", "weeks_since_type_purchase", "baskets_per_week", "weeks_since_last_visit",
-)
+# The columns of int_ranker_features and int_ranker_training that are not features: the keys, the
+# cutoff that a training row's features are of, and the label. Every other column is a feature.
+NOT_FEATURES = ("cutoff_week", "user_id", "item_id", "feature_cutoff_week", "is_bought")
 
 SCORES_SCHEMA = pa.schema([
     ("cutoff_week", pa.int32()),
@@ -108,14 +104,20 @@ class RankerParams:
         }
 
 
-def feature_matrix(table: pa.Table) -> np.ndarray:
-    """The FEATURES of ``table`` as a float32 matrix (LightGBM bins in float32 anyway), nulls as
-    NaN (LightGBM's missing value)."""
-    missing = [name for name in FEATURES if name not in table.column_names]
+def feature_names(columns: Iterable[str]) -> tuple[str, ...]:
+    """The features among ``columns`` (of int_ranker_training or int_ranker_features: a DuckDB
+    relation's, a Spark DataFrame's or an Arrow table's), in their order: all but NOT_FEATURES."""
+    return tuple(name for name in columns if name not in NOT_FEATURES)
+
+
+def feature_matrix(table: pa.Table, features: Sequence[str]) -> np.ndarray:
+    """The columns ``features`` of ``table`` as a float32 matrix (LightGBM bins in float32
+    anyway), nulls as NaN (LightGBM's missing value)."""
+    missing = [name for name in features if name not in table.column_names]
     if missing:
         raise ValueError(f"ranker features lack column(s) {', '.join(missing)}")
-    matrix = np.empty((table.num_rows, len(FEATURES)), dtype=np.float32)
-    for column, name in enumerate(FEATURES):
+    matrix = np.empty((table.num_rows, len(features)), dtype=np.float32)
+    for column, name in enumerate(features):
         matrix[:, column] = pc.cast(table[name], pa.float64()).to_numpy(zero_copy_only=False)
     return matrix
 
@@ -140,8 +142,9 @@ def training_sample(relation, params: RankerParams):
 
 
 def fit(training: pa.Table, params: RankerParams) -> lgb.Booster:
-    """A classifier of ``is_bought`` on the FEATURES of ``training``: the rows of
-    ``training_sample`` (every purchase and ``negative_rate`` of the rest)."""
+    """A classifier of ``is_bought`` on the features of ``training`` (:func:`feature_names` of its
+    columns, in their order): the rows of ``training_sample`` (every purchase and
+    ``negative_rate`` of the rest). The booster keeps the features' names, which scoring reads."""
     if training.num_rows == 0:
         raise ValueError("ranker training set is empty")
     is_bought = pc.cast(training["is_bought"], pa.bool_()).to_numpy(zero_copy_only=False)
@@ -149,8 +152,9 @@ def fit(training: pa.Table, params: RankerParams) -> lgb.Booster:
         raise ValueError(f"ranker training set needs purchases and non-purchases; it has "
                          f"{int(is_bought.sum())} purchases in {len(is_bought)} rows")
     started = time.perf_counter()
-    dataset = lgb.Dataset(feature_matrix(training), label=is_bought.astype(np.float64),
-                          feature_name=list(FEATURES), free_raw_data=True)
+    features = feature_names(training.column_names)
+    dataset = lgb.Dataset(feature_matrix(training, features), label=is_bought.astype(np.float64),
+                          feature_name=list(features), free_raw_data=True)
     booster = lgb.train(params.lightgbm(), dataset, num_boost_round=params.trees)
     log.info("ranker fit: %d rows (%d purchases, %.0f %% of the rest), %.1f s; top features by gain: %s",
              training.num_rows, int(is_bought.sum()), 100 * params.negative_rate,
@@ -160,9 +164,11 @@ def fit(training: pa.Table, params: RankerParams) -> lgb.Booster:
 
 
 def probabilities(booster: lgb.Booster, features: pa.Table, negative_rate: float) -> np.ndarray:
-    """Purchase probabilities of the rows of ``features``: the model's odds times
-    ``negative_rate``, which undoes the sampling of the non-purchases it was fitted on."""
-    sampled = booster.predict(feature_matrix(features), num_threads=booster.params.get("num_threads", 1))
+    """Purchase probabilities of the rows of ``features`` (which hold every feature the model was
+    fitted on): the model's odds times ``negative_rate``, which undoes the sampling of the
+    non-purchases it was fitted on."""
+    sampled = booster.predict(feature_matrix(features, booster.feature_name()),
+                              num_threads=booster.params.get("num_threads", 1))
     odds = negative_rate * sampled / np.maximum(1 - sampled, 1e-12)
     return odds / (1 + odds)
 

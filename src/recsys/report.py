@@ -9,7 +9,8 @@ figures; plotly.js is inlined once, so the file opens offline and can be mailed 
 A section is a small function registered with :func:`section` that names the tables it reads.
 It is skipped when one of them is missing (a narrowed build, a table another feature adds
 later); every table of :data:`EXTRA_TABLES` that no section charts still appears, as a plain
-table. Adding a chart for one of them is one more decorated function.
+table. Adding a chart for one of them is one more decorated function. :func:`report_tables`
+lists every table the report reads, and the dbt exposure ``report`` names the same models.
 
     python -m recsys.report [--database FILE] [--output FILE]
 """
@@ -79,6 +80,14 @@ def section(title: str, *tables: str):
         SECTIONS.append(Section(title, tables, render))
         return render
     return register
+
+
+def report_tables() -> tuple[str, ...]:
+    """Every table the report reads, each once: the registered sections' tables in the order of
+    the page, then :data:`EXTRA_TABLES`. The exposure ``report`` (models/exposures/report.yml)
+    lists the same, and each section's queries read its tables (tests/python/test_manifest.py)."""
+    return tuple(dict.fromkeys([*(table for entry in SECTIONS for table in entry.tables),
+                                *EXTRA_TABLES]))
 
 
 def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:

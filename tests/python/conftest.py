@@ -16,7 +16,8 @@ from typing import NamedTuple
 import duckdb
 import pytest
 
-from recsys import fixtures, paths
+import fixtures
+from recsys import paths
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -113,7 +114,7 @@ def new_workspace(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def sample_con():
-    """The sample of the embedded data (see recsys.fixtures), computed once per session."""
+    """The sample of the embedded data (see fixtures.py), computed once per session."""
     con = fixtures.sample_connection()
     yield con
     con.close()

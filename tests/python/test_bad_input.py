@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from recsys.fixtures import BAD_CSV_CASES, make_bad_csv_case
+from fixtures import BAD_CSV_CASES, make_bad_csv_case
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -1,6 +1,6 @@
 """The course's CSV layout and the parquet layout give the same clean staging data.
 
-The same sample (recsys.fixtures) is written in both layouts and built into two databases. The
+The same sample (fixtures.py) is written in both layouts and built into two databases. The
 raw readers differ in every detail (headers, discount signs, DAY and TRANS_TIME against a
 timestamp, a blank description as a space against null); from staging on nothing may differ.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from recsys import fixtures
+import fixtures
 
 STAGING_TABLES = ("stg_transactions", "stg_products", "stg_promotions", "data_quality_report")
 

@@ -2,7 +2,7 @@
 data_quality_report, and the build passes with every dbt test.
 
 The file-breaking kinds (NaN, infinity, numbers beyond their type, non-UTF-8 text) are cases of
-recsys.fixtures.BAD_CSV_CASES, tested in test_sources.py and test_bad_input.py.
+fixtures.BAD_CSV_CASES, tested in test_sources.py and test_bad_input.py.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from recsys import fixtures
+import fixtures
 
 # Each planted line is a copy of one clean line with one field changed, and the rule that must
 # drop it.

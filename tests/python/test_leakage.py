@@ -1,6 +1,6 @@
 """Nothing after a backtest cutoff reaches its features or its recommendations.
 
-The parquet sample (recsys.fixtures) is built twice: as it is (A), and with its lines after the
+The parquet sample (fixtures.py) is built twice: as it is (A), and with its lines after the
 backtest cutoff rewritten (B). The sample's weeks run 1..53 and horizon_weeks is 3, so the
 backtest cutoff is week 50 and the production cutoff week 53. B changes only weeks 51..53:
 
@@ -31,7 +31,25 @@ from pathlib import Path
 import duckdb
 import pytest
 
-EXCLUDED_DEPARTMENTS = Path(__file__).resolve().parents[2] / "seeds" / "excluded_departments.csv"
+REPO = Path(__file__).resolve().parents[2]
+EXCLUDED_DEPARTMENTS = REPO / "seeds" / "excluded_departments.csv"
+
+# The models that may read the clean lines without the leak guard (int_cutoff_transactions), and
+# why: each either defines the guard, reads after a cutoff on purpose, or is not keyed by cutoff.
+UNGUARDED_LINE_READERS = {
+    "int_cutoff_transactions": "the guard itself",
+    "int_cutoffs": "the cutoffs come from the last week of data",
+    "int_week_bands": "the bands are the weeks of data",
+    "int_customer_batches": "ranges of customer ids, no feature",
+    "int_window_purchases": "a backtest cutoff's test window: after the cutoff on purpose",
+    "metrics_by_send": "scores the sends against the weeks after the cutoff",
+    "customer_channels": "an address belongs to every customer in the data, not to a cutoff",
+    "int_experiment_customer_weeks": "the experiment measures every week, before and after the start",
+    "send_responses": "what customers bought after a recorded send",
+    "campaign_weekly": "the campaign's weeks, after the sends",
+    "real_campaigns": "the retailer's own campaigns, measured after the fact",
+    "data_quality_report": "counts what cleaning kept and dropped",
+}
 
 BACKTEST_CUTOFF = 50
 PRODUCTION_CUTOFF = 53
@@ -49,10 +67,9 @@ FEATURE_TABLES = (
 # and its probabilities.
 RANKER_TABLES = ("int_ranker_training", "ranker_scores")
 
-# Also keyed by cutoff_week and blind to the test window: the lines each cutoff may see, and what
-# is built from the features. The promotion tables read the calendar, which B does not change,
+# Also keyed by cutoff_week and blind to the test window: what is built from the features. The promotion tables read the calendar, which B does not change,
 # so they are equal at both cutoffs.
-DOWNSTREAM_TABLES = ("int_cutoff_transactions", "int_email_picks", "recommendations",
+DOWNSTREAM_TABLES = ("int_email_picks", "recommendations",
                      "recommendation_coverage", "int_sends", "category_weekday_lift",
                      "int_send_audience", "int_send_recipients", "int_send_picks", "int_strategy_popularity",
                      "int_strategy_own_top", "int_strategy_als", "int_strategy_hybrid",
@@ -69,7 +86,7 @@ EVALUATION_TABLES = ("int_window_purchases", "ground_truth", "evaluation_custome
                      "metrics_per_customer", "metrics_at_k", "metrics_by_slot", "metrics_by_send",
                      "calibration", "candidate_recall")
 
-# Customers chosen by a fixed integer hash of their id, as recsys.fixtures chooses households.
+# Customers chosen by a fixed integer hash of their id, as fixtures.py chooses households.
 DROPPED_CUSTOMERS = 8
 ALTERED_CUSTOMERS = 8
 
@@ -378,8 +395,7 @@ def test_backtest_cutoff_sees_nothing_after_it(both_builds, table):
         f"{b_rows} in the changed sample; only in the sample: {only_a}; only in the changed: {only_b}")
 
 
-@pytest.mark.parametrize("table", ("int_cutoff_transactions",) + FEATURE_TABLES + RANKER_TABLES
-                         + ("recommendations",))
+@pytest.mark.parametrize("table", FEATURE_TABLES + RANKER_TABLES + ("recommendations",))
 def test_production_cutoff_sees_the_change(both_builds, table):
     a_rows, b_rows, only_a, only_b = differences(both_builds, table, f"cutoff_week = {PRODUCTION_CUTOFF}")
     assert a_rows > 0 and b_rows > 0, (table, a_rows, b_rows)
@@ -402,3 +418,25 @@ def test_every_table_with_a_cutoff_is_checked(both_builds):
     known = set(FEATURE_TABLES + RANKER_TABLES + DOWNSTREAM_TABLES + CALENDAR_TABLES + LEDGER_TABLES
                 + EVALUATION_TABLES)
     assert tables - known == set(), "tables keyed by cutoff_week that no leakage test covers"
+
+
+def test_feature_models_read_the_lines_through_the_leak_guard():
+    """Every model that reads stg_transactions directly is one of the listed exceptions, and no
+    model writes the cutoff rule itself: it is the macro seen_by_cutoff, in one place."""
+    readers = {path.stem for path in (REPO / "models").rglob("*.sql")
+               if "ref('stg_transactions')" in path.read_text()}
+    assert readers == set(UNGUARDED_LINE_READERS), (
+        f"read stg_transactions without the leak guard: {sorted(readers - set(UNGUARDED_LINE_READERS))}; "
+        f"listed but no longer reading it: {sorted(set(UNGUARDED_LINE_READERS) - readers)}")
+    own_rule = sorted(path.stem for path in (REPO / "models").rglob("*.sql")
+                      if "band_week <=" in path.read_text())
+    assert own_rule == [], f"write the cutoff rule themselves instead of seen_by_cutoff: {own_rule}"
+
+
+def test_the_leak_guard_holds_the_same_lines_up_to_the_backtest_cutoff(both_builds):
+    a_rows, b_rows, only_a, only_b = differences(both_builds, "int_cutoff_transactions",
+                                                 f"band_week <= {BACKTEST_CUTOFF}")
+    assert a_rows > 0 and (a_rows, only_a, only_b) == (b_rows, [], [])
+    a_rows, b_rows, only_a, only_b = differences(both_builds, "int_cutoff_transactions",
+                                                 f"band_week > {BACKTEST_CUTOFF}")
+    assert only_a and only_b, "the lines after the backtest cutoff are the same in both builds"

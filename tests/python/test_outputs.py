@@ -17,7 +17,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from recsys import build, fixtures, paths
+import fixtures
+from recsys import build, paths
 
 # embedded: the workspace of the session's embedded build (module-scoped, built once)
 from test_embedded_build import embedded  # noqa: F401

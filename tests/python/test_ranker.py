@@ -1,13 +1,20 @@
 """recsys.ranker without dbt: parameters, the negative sampling, calibration, determinism and the
 one-fit-per-cutoff scoring."""
 
+import re
+from pathlib import Path
+
 import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
+import yaml
 
 from recsys import ranker
 
+REPO = Path(__file__).resolve().parents[2]
+# some of int_ranker_features' columns; the synthetic label depends on the first two only
+FEATURES = ("own_lines", "recent_week_share", "price", "from_own", "als_score", "is_promo")
 FAST = ranker.RankerParams(trees=60, learning_rate=0.2, leaves=7, min_child_samples=20, negative_rate=0.25)
 
 
@@ -16,7 +23,7 @@ def synthetic_candidates(n_users=400, per_user=30, seed=0):
     true probability is known, so calibration can be checked against it."""
     rng = np.random.default_rng(seed)
     n = n_users * per_user
-    columns = {name: np.zeros(n) for name in ranker.FEATURES}
+    columns = {name: np.zeros(n) for name in FEATURES}
     own_lines = rng.poisson(1.0, n).astype(float)
     recent = rng.uniform(0, 1, n)
     columns["own_lines"] = own_lines
@@ -96,13 +103,27 @@ def test_fit_is_deterministic():
     assert np.array_equal(first, second)
 
 
-def test_fit_needs_purchases_and_every_feature():
+def test_fit_needs_purchases_and_non_purchases():
     training, _ = synthetic_candidates(n_users=20, seed=3)
     with pytest.raises(ValueError, match="purchases and non-purchases"):
         ranker.fit(training.set_column(training.column_names.index("is_bought"), "is_bought",
                                        pa.array([False] * training.num_rows)), FAST)
+
+
+def test_the_features_are_the_columns_but_keys_and_label_in_their_order():
+    training, _ = synthetic_candidates(n_users=100, seed=3)
+    # int_ranker_training's columns: the keys first, the feature cutoff and the label last
+    training = training.add_column(0, "cutoff_week", pa.array(np.full(training.num_rows, 50), pa.int32()))
+    training = training.append_column("feature_cutoff_week", pa.array(np.full(training.num_rows, 47), pa.int32()))
+    booster = ranker.fit(sampled(training), FAST)
+    assert booster.feature_name() == list(FEATURES)
+    assert ranker.feature_names(training.column_names) == FEATURES
+    # scoring reads the model's features by name, whatever the order and other columns
+    reordered = training.select(["is_bought", *reversed(training.column_names[:-1])])
+    assert np.array_equal(ranker.probabilities(booster, reordered, FAST.negative_rate),
+                          ranker.probabilities(booster, training, FAST.negative_rate))
     with pytest.raises(ValueError, match="lack column.*own_lines"):
-        ranker.fit(training.drop(["own_lines"]), FAST)
+        ranker.probabilities(booster, training.drop(["own_lines"]), FAST.negative_rate)
 
 
 def test_score_cutoffs_fits_on_each_cutoffs_own_training_set():
@@ -132,10 +153,32 @@ def test_score_cutoffs_fits_on_each_cutoffs_own_training_set():
     assert ranker.score_cutoffs([], training_for, feature_batches_at, FAST).read_all().num_rows == 0
 
 
-def test_every_feature_is_a_documented_column_of_int_ranker_features():
-    import yaml
-    from pathlib import Path
-    spec = Path(__file__).resolve().parents[2] / "models" / "intermediate" / "int_ranker_features.yml"
-    columns = [column["name"] for column in yaml.safe_load(spec.read_text())["models"][0]["columns"]]
-    assert all(column.get("description") for column in yaml.safe_load(spec.read_text())["models"][0]["columns"])
-    assert sorted(ranker.FEATURES) == sorted(set(columns) - {"cutoff_week", "user_id", "item_id"})
+def documented_columns(model: str) -> dict[str, str]:
+    """Column name to description in ``model``'s YAML (one YAML per model, under models/)."""
+    [spec] = (REPO / "models").rglob(f"{model}.yml")
+    [entry] = yaml.safe_load(spec.read_text())["models"]
+    return {column["name"]: column.get("description", "") for column in entry["columns"]}
+
+
+def test_every_feature_is_documented_once_and_keys_and_label_are_no_features():
+    """Every feature the ranker learns from (a column of int_ranker_training but
+    ranker.NOT_FEATURES) has one doc block, which the YAML of the model that computes it, of the
+    view int_ranker_features and of int_ranker_training name. No build: dbt-coverage
+    (test_conventions.py) holds the YAML to the built columns."""
+    docs = (REPO / "models" / "docs" / "ranker_features.md").read_text()
+    blocks = set(re.findall(r"{%\s*docs\s+(\w+)\s*%}", docs))
+    computed = [name for model in ("int_ranker_candidate_features", "int_ranker_item_features")
+                for name in ranker.feature_names(documented_columns(model))]
+    assert len(computed) == len(set(computed)) > 30, computed
+    view = documented_columns("int_ranker_features")
+    assert set(view) - set(ranker.feature_names(view)) == {"cutoff_week", "user_id", "item_id"}
+    assert list(ranker.feature_names(view)) == computed  # the view's order: candidate, then item
+    training = documented_columns("int_ranker_training")
+    assert set(training) - set(ranker.feature_names(training)) == set(ranker.NOT_FEATURES)
+    assert sorted(ranker.feature_names(training)) == sorted(computed)
+    for model in ("int_ranker_candidate_features", "int_ranker_item_features", "int_ranker_features",
+                  "int_ranker_training"):
+        for name, description in documented_columns(model).items():
+            if name in computed:
+                assert description == f"{{{{ doc('feature_{name}') }}}}", (model, name, description)
+    assert {f"feature_{name}" for name in computed} == blocks

@@ -7,8 +7,9 @@ import shutil
 import duckdb
 import pytest
 
-from recsys import fixtures, sources
-from recsys.fixtures import BAD_CSV_CASES, make_bad_csv_case
+import fixtures
+from fixtures import BAD_CSV_CASES, make_bad_csv_case
+from recsys import sources
 
 
 def check_folder(data_dir) -> None:

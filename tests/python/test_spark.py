@@ -18,7 +18,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from recsys.fixtures import BAD_CSV_CASES, make_bad_csv_case
+from fixtures import BAD_CSV_CASES, make_bad_csv_case
 
 from dbt.cli.main import dbtRunner
 from pyspark.sql import SparkSession

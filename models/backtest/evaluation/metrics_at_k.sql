@@ -14,10 +14,10 @@ select
     count(*) as n_users,
     {{ exact_mean('metrics_per_customer.hits / metrics_per_customer.k') }} as precision,
     {{ exact_mean('metrics_per_customer.hits / metrics_per_customer.n_bought') }} as recall,
-    {{ exact_mean('coalesce(metrics_per_customer.hit_value / nullif(metrics_per_customer.recommended_value, 0), 0)') }}
+    {{ exact_mean(money_precision('metrics_per_customer.hit_value', 'metrics_per_customer.recommended_value')) }}
         as money_precision,
     {{ exact_mean('metrics_per_customer.hit_value / metrics_per_customer.bought_value') }} as money_recall,
-    {{ exact_mean('case when metrics_per_customer.hits > 0 then 1.0 else 0.0 end') }} as hit_rate
+    {{ exact_mean(any_hit('metrics_per_customer.hits')) }} as hit_rate
 from metrics_per_customer
 group by metrics_per_customer.cutoff_week, metrics_per_customer.strategy, metrics_per_customer.k
 order by metrics_per_customer.cutoff_week asc, metrics_per_customer.k asc, precision desc

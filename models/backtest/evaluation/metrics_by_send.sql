@@ -113,9 +113,7 @@ list_hits as (
         lists.send_id,
         lists.user_id,
         lists.list,
-        count(window_purchases.item_id) as hits,
-        sum(lists.price) as recommended_value,
-        coalesce(sum(lists.price) filter (where window_purchases.item_id is not null), 0) as hit_value
+        {{ list_hits('lists.price', 'window_purchases.item_id') }}
     from lists
     left join window_purchases
         on lists.cutoff_week = window_purchases.cutoff_week
@@ -134,7 +132,7 @@ per_customer as (
         evaluated.user_id,
         kinds.list,
         coalesce(list_hits.hits, 0) as hits,
-        coalesce(list_hits.hit_value / nullif(list_hits.recommended_value, 0), 0) as money_precision
+        {{ money_precision('list_hits.hit_value', 'list_hits.recommended_value') }} as money_precision
     from evaluated
     cross join (values ('send'), ('single_list')) as kinds (list)
     left join list_hits
@@ -154,14 +152,14 @@ per_send as (
         avg(per_customer.hits / 5) filter (where per_customer.list = 'send') as precision,
         avg(per_customer.money_precision) filter (where per_customer.list = 'send') as money_precision,
         cast(
-            avg(case when per_customer.hits > 0 then 1.0 else 0.0 end) filter (where per_customer.list = 'send')
+            avg({{ any_hit('per_customer.hits') }}) filter (where per_customer.list = 'send')
             as double
         ) as hit_rate,
         avg(per_customer.hits / 5) filter (where per_customer.list = 'single_list') as single_list_precision,
         avg(per_customer.money_precision) filter (where per_customer.list = 'single_list')
             as single_list_money_precision,
         cast(
-            avg(case when per_customer.hits > 0 then 1.0 else 0.0 end) filter (where per_customer.list = 'single_list')
+            avg({{ any_hit('per_customer.hits') }}) filter (where per_customer.list = 'single_list')
             as double
         ) as single_list_hit_rate
     from per_customer

@@ -19,25 +19,36 @@ evaluated as (
         ground_truth.user_id
     from ground_truth
 
+),
+
+slot_hits as (
+
+    select
+        recommendations.cutoff_week,
+        recommendations.slot,
+        count(distinct recommendations.user_id) as n_users,
+        count(*) as n_items,
+        {{ list_hits('recommendations.price', 'ground_truth.item_id') }}
+    from recommendations
+    inner join evaluated
+        on recommendations.cutoff_week = evaluated.cutoff_week
+        and recommendations.user_id = evaluated.user_id
+    left join ground_truth
+        on recommendations.cutoff_week = ground_truth.cutoff_week
+        and recommendations.user_id = ground_truth.user_id
+        and recommendations.item_id = ground_truth.item_id
+    where recommendations.strategy = 'email_policy'
+    group by recommendations.cutoff_week, recommendations.slot
+
 )
 
 select
-    recommendations.cutoff_week,
-    recommendations.slot,
-    count(distinct recommendations.user_id) as n_users,
-    count(*) as n_items,
-    count(ground_truth.item_id) as n_hits,
-    count(ground_truth.item_id) / count(*) as hit_rate,
-    coalesce(sum(recommendations.price) filter (where ground_truth.item_id is not null), 0)
-    / sum(recommendations.price) as money_hit_rate
-from recommendations
-inner join evaluated
-    on recommendations.cutoff_week = evaluated.cutoff_week
-    and recommendations.user_id = evaluated.user_id
-left join ground_truth
-    on recommendations.cutoff_week = ground_truth.cutoff_week
-    and recommendations.user_id = ground_truth.user_id
-    and recommendations.item_id = ground_truth.item_id
-where recommendations.strategy = 'email_policy'
-group by recommendations.cutoff_week, recommendations.slot
-order by recommendations.cutoff_week, recommendations.slot
+    slot_hits.cutoff_week,
+    slot_hits.slot,
+    slot_hits.n_users,
+    slot_hits.n_items,
+    slot_hits.hits as n_hits,
+    slot_hits.hits / slot_hits.n_items as hit_rate,
+    {{ money_precision('slot_hits.hit_value', 'slot_hits.recommended_value') }} as money_hit_rate
+from slot_hits
+order by slot_hits.cutoff_week, slot_hits.slot

@@ -70,9 +70,7 @@ recommended as (
         strategy_k.k,
         recommendations.user_id,
         count(*) as n_recommended,
-        sum(recommendations.price) as recommended_value,
-        count(ground_truth.item_id) as hits,
-        coalesce(sum(recommendations.price) filter (where ground_truth.item_id is not null), 0) as hit_value
+        {{ list_hits('recommendations.price', 'ground_truth.item_id') }}
     from strategy_k
     inner join recommendations
         on strategy_k.cutoff_week = recommendations.cutoff_week

@@ -3,18 +3,4 @@
 -- Built a batch of customers at a time (macros/customer_batches.sql).
 {{ config(post_hook="{{ insert_customer_batches() }}") }}
 
-with backtest_recipients as (
-
-    select * from {{ ref('int_backtest_recipients') }}
-    where {{ in_customer_batch('user_id') }}
-
-),
-
-email_candidates as (
-
-    select * from {{ ref('int_email_candidates') }}
-    where {{ in_customer_batch('user_id') }}
-
-)
-
 {{ top_candidates('ranker', 'email_candidates.score') }}

@@ -19,15 +19,9 @@ user_promo_affinity as (
 
 ),
 
-transactions as (
+cutoff_transactions as (
 
-    select * from {{ ref('stg_transactions') }}
-
-),
-
-week_bands as (
-
-    select * from {{ ref('int_week_bands') }}
+    select * from {{ ref('int_cutoff_transactions') }}
 
 ),
 
@@ -37,25 +31,23 @@ cutoffs as (
 
 ),
 
--- a basket counts for a cutoff from its first week on: baskets per band of that week
--- (int_week_bands), rolled up to each cutoff
+-- a basket counts for a cutoff from its first week on: baskets per band of that week, rolled up
+-- to each cutoff (the band of a basket's first week is the first band of its lines)
 band_baskets as (
 
     select
-        week_bands.band_week,
+        baskets.band_week,
         baskets.user_id,
         count(*) as n_baskets
     from (
         select
-            transactions.user_id,
-            transactions.basket_id,
-            min(transactions.week) as first_week
-        from transactions
-        group by transactions.user_id, transactions.basket_id
+            cutoff_transactions.user_id,
+            cutoff_transactions.basket_id,
+            min(cutoff_transactions.band_week) as band_week
+        from cutoff_transactions
+        group by cutoff_transactions.user_id, cutoff_transactions.basket_id
     ) as baskets
-    inner join week_bands
-        on baskets.first_week = week_bands.week
-    group by week_bands.band_week, baskets.user_id
+    group by baskets.band_week, baskets.user_id
 
 ),
 
@@ -67,7 +59,7 @@ customer_baskets as (
         cast(sum(band_baskets.n_baskets) as bigint) as n_baskets
     from cutoffs
     inner join band_baskets
-        on band_baskets.band_week <= cutoffs.cutoff_week
+        on {{ seen_by_cutoff('band_baskets', 'cutoffs') }}
     group by cutoffs.cutoff_week, band_baskets.user_id
 
 ),

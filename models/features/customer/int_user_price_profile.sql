@@ -11,15 +11,9 @@ with cutoffs as (
 
 ),
 
-week_bands as (
+cutoff_transactions as (
 
-    select * from {{ ref('int_week_bands') }}
-
-),
-
-transactions as (
-
-    select * from {{ ref('stg_transactions') }}
+    select * from {{ ref('int_cutoff_transactions') }}
 
 ),
 
@@ -27,13 +21,11 @@ transactions as (
 band_price_counts as (
 
     select
-        week_bands.band_week,
-        transactions.user_id,
-        transactions.shelf_unit_price as price,
+        cutoff_transactions.band_week,
+        cutoff_transactions.user_id,
+        cutoff_transactions.shelf_unit_price as price,
         count(*) as n_lines
-    from transactions
-    inner join week_bands
-        on transactions.week = week_bands.week
+    from cutoff_transactions
     group by all
 
 ),
@@ -47,7 +39,7 @@ price_counts as (
         cast(sum(band_price_counts.n_lines) as bigint) as n_lines
     from cutoffs
     inner join band_price_counts
-        on band_price_counts.band_week <= cutoffs.cutoff_week
+        on {{ seen_by_cutoff('band_price_counts', 'cutoffs') }}
     group by all
 
 ),

@@ -5,15 +5,9 @@ with cutoffs as (
 
 ),
 
-week_bands as (
+cutoff_transactions as (
 
-    select * from {{ ref('int_week_bands') }}
-
-),
-
-transactions as (
-
-    select * from {{ ref('stg_transactions') }}
+    select * from {{ ref('int_cutoff_transactions') }}
 
 ),
 
@@ -21,14 +15,12 @@ transactions as (
 band_lines as (
 
     select
-        week_bands.band_week,
-        transactions.user_id,
+        cutoff_transactions.band_week,
+        cutoff_transactions.user_id,
         count(*) as n_lines,
-        count(*) filter (where transactions.retail_disc > 0) as n_discounted_lines
-    from transactions
-    inner join week_bands
-        on transactions.week = week_bands.week
-    group by week_bands.band_week, transactions.user_id
+        count(*) filter (where cutoff_transactions.retail_disc > 0) as n_discounted_lines
+    from cutoff_transactions
+    group by cutoff_transactions.band_week, cutoff_transactions.user_id
 
 ),
 
@@ -41,7 +33,7 @@ cutoff_lines as (
         cast(sum(band_lines.n_discounted_lines) as bigint) as n_discounted_lines
     from cutoffs
     inner join band_lines
-        on band_lines.band_week <= cutoffs.cutoff_week
+        on {{ seen_by_cutoff('band_lines', 'cutoffs') }}
     group by cutoffs.cutoff_week, band_lines.user_id
 
 )

@@ -1,10 +1,13 @@
--- The clean lines each cutoff may see: one row per cutoff and line with week <= cutoff_week.
--- A view, so that every feature model filters the same way and nothing after a cutoff leaks in.
+-- The leak guard: every feature model reads the clean lines here, never stg_transactions. Each
+-- line carries its band (int_week_bands: the first cutoff at or after its week), and a cutoff may
+-- see a line only when the macro seen_by_cutoff holds (band_week <= cutoff_week). A feature that
+-- adds up is aggregated once per band and rolled up to each cutoff, so a line is read once
+-- however many cutoffs there are.
 {{ config(materialized='view') }}
 
-with cutoffs as (
+with week_bands as (
 
-    select * from {{ ref('int_cutoffs') }}
+    select * from {{ ref('int_week_bands') }}
 
 ),
 
@@ -15,8 +18,8 @@ transactions as (
 )
 
 select
-    cutoffs.cutoff_week,
+    week_bands.band_week,
     transactions.*
-from cutoffs
-inner join transactions
-    on transactions.week <= cutoffs.cutoff_week
+from transactions
+inner join week_bands
+    on transactions.week = week_bands.week

@@ -7,15 +7,9 @@ with cutoffs as (
 
 ),
 
-week_bands as (
+cutoff_transactions as (
 
-    select * from {{ ref('int_week_bands') }}
-
-),
-
-transactions as (
-
-    select * from {{ ref('stg_transactions') }}
+    select * from {{ ref('int_cutoff_transactions') }}
 
 ),
 
@@ -23,14 +17,12 @@ transactions as (
 band_customers as (
 
     select
-        week_bands.band_week,
-        transactions.user_id,
-        min(transactions.week) as first_purchase_week,
-        max(transactions.week) as last_purchase_week
-    from transactions
-    inner join week_bands
-        on transactions.week = week_bands.week
-    group by week_bands.band_week, transactions.user_id
+        cutoff_transactions.band_week,
+        cutoff_transactions.user_id,
+        min(cutoff_transactions.week) as first_purchase_week,
+        max(cutoff_transactions.week) as last_purchase_week
+    from cutoff_transactions
+    group by cutoff_transactions.band_week, cutoff_transactions.user_id
 
 )
 
@@ -41,7 +33,7 @@ select
     max(band_customers.last_purchase_week) as last_purchase_week
 from cutoffs
 inner join band_customers
-    on band_customers.band_week <= cutoffs.cutoff_week
+    on {{ seen_by_cutoff('band_customers', 'cutoffs') }}
 group by cutoffs.cutoff_week, band_customers.user_id, cutoffs.cutoff_kind
 having cutoffs.cutoff_kind <> 'production'
     or max(band_customers.last_purchase_week) > min(cutoffs.cutoff_week) - {{ var('active_weeks') }}

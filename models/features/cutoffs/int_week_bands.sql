@@ -1,8 +1,8 @@
 -- One row per week of data: its band, named by the first cutoff at or after the week. A cutoff's
 -- past is its own band and every earlier one, so a feature that adds up (a count, a sum, a
 -- minimum, a maximum) is aggregated once per band from the lines and then rolled up over the
--- bands to each cutoff. Joining every line to every cutoff after it instead
--- (int_cutoff_transactions) reads each line once per cutoff and aggregates all those rows.
+-- bands to each cutoff: joining every line to every cutoff after it instead would read each line
+-- once per cutoff. int_cutoff_transactions gives every line its band.
 with cutoffs as (
 
     select * from {{ ref('int_cutoffs') }}

@@ -40,5 +40,5 @@ select
     sum(user_item_weeks.interaction_weight) as interaction_weight
 from cutoffs
 inner join user_item_weeks
-    on user_item_weeks.week <= cutoffs.cutoff_week
+    on {{ seen_by_cutoff('user_item_weeks', 'cutoffs') }}
 group by cutoffs.cutoff_week, user_item_weeks.user_id, user_item_weeks.item_id

@@ -3,7 +3,13 @@
 -- Besides price, popularity and the send week's promotion: how the item sells on promotion
 -- (its share of lines with a store discount and their mean depth, last price_window_weeks) and
 -- whether it is rising (buyers in the last 4 weeks against the 4 before).
-with cutoff_transactions as (
+with cutoffs as (
+
+    select * from {{ ref('int_cutoffs') }}
+
+),
+
+cutoff_transactions as (
 
     select * from {{ ref('int_cutoff_transactions') }}
 
@@ -52,7 +58,7 @@ customers_per_cutoff as (
 recent_sales as (
 
     select
-        cutoff_transactions.cutoff_week,
+        cutoffs.cutoff_week,
         cutoff_transactions.item_id,
         count(*) filter (where cutoff_transactions.retail_disc > 0) / count(*) as discount_line_share,
         -- decimal terms: an exact mean, whatever order the threads add in
@@ -62,15 +68,17 @@ recent_sales as (
         ))
         filter (where cutoff_transactions.retail_disc > 0), 0) as discount_depth,
         count(distinct cutoff_transactions.user_id) filter (
-            where cutoff_transactions.week > cutoff_transactions.cutoff_week - 4
+            where cutoff_transactions.week > cutoffs.cutoff_week - 4
         ) as n_buyers_last_4_weeks,
         count(distinct cutoff_transactions.user_id) filter (
-            where cutoff_transactions.week > cutoff_transactions.cutoff_week - 8
-            and cutoff_transactions.week <= cutoff_transactions.cutoff_week - 4
+            where cutoff_transactions.week > cutoffs.cutoff_week - 8
+            and cutoff_transactions.week <= cutoffs.cutoff_week - 4
         ) as n_buyers_previous_4_weeks
-    from cutoff_transactions
-    where cutoff_transactions.week > cutoff_transactions.cutoff_week - {{ var('price_window_weeks') }}
-    group by cutoff_transactions.cutoff_week, cutoff_transactions.item_id
+    from cutoffs
+    inner join cutoff_transactions
+        on {{ seen_by_cutoff('cutoff_transactions', 'cutoffs') }}
+        and cutoff_transactions.week > cutoffs.cutoff_week - {{ var('price_window_weeks') }}
+    group by cutoffs.cutoff_week, cutoff_transactions.item_id
 
 ),
 

@@ -11,9 +11,9 @@ with cutoffs as (
 
 ),
 
-transactions as (
+cutoff_transactions as (
 
-    select * from {{ ref('stg_transactions') }}
+    select * from {{ ref('int_cutoff_transactions') }}
 
 ),
 
@@ -22,11 +22,12 @@ transactions as (
 item_week_prices as (
 
     select
-        transactions.item_id,
-        transactions.week,
-        transactions.shelf_unit_price as price,
+        cutoff_transactions.item_id,
+        cutoff_transactions.week,
+        cutoff_transactions.band_week,
+        cutoff_transactions.shelf_unit_price as price,
         count(*) as n_lines
-    from transactions
+    from cutoff_transactions
     group by all
 
 ),
@@ -44,7 +45,7 @@ price_counts as (
         max(item_week_prices.week) as last_sold_week
     from cutoffs
     inner join item_week_prices
-        on item_week_prices.week <= cutoffs.cutoff_week
+        on {{ seen_by_cutoff('item_week_prices', 'cutoffs') }}
     group by all
 
 ),

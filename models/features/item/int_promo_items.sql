@@ -11,9 +11,9 @@ promotions as (
 
 ),
 
-transactions as (
+cutoff_transactions as (
 
-    select * from {{ ref('stg_transactions') }}
+    select * from {{ ref('int_cutoff_transactions') }}
 
 ),
 
@@ -36,17 +36,18 @@ discounted_items as (
 
     select
         promo_calendar.cutoff_week,
-        transactions.item_id,
-        count(distinct transactions.store_id) as promo_stores,
+        cutoff_transactions.item_id,
+        count(distinct cutoff_transactions.store_id) as promo_stores,
         -- the store discount says nothing about displays or mailers
         cast(null as bigint) as display_stores,
         cast(null as bigint) as mailer_stores
     from promo_calendar
-    inner join transactions
-        on transactions.week = promo_calendar.promo_week
+    inner join cutoff_transactions
+        on {{ seen_by_cutoff('cutoff_transactions', 'promo_calendar') }}
+        and cutoff_transactions.week = promo_calendar.promo_week
     where promo_calendar.promo_source = 'retail_discount'
-        and transactions.retail_disc > 0
-    group by promo_calendar.cutoff_week, transactions.item_id
+        and cutoff_transactions.retail_disc > 0
+    group by promo_calendar.cutoff_week, cutoff_transactions.item_id
 
 ),
 

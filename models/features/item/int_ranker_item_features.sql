@@ -34,10 +34,11 @@ item_weeks as (
     select
         user_item_weeks.item_id,
         user_item_weeks.week,
+        user_item_weeks.band_week,
         count(*) as n_buyers
     from user_item_weeks
     where user_item_weeks.n_lines > 0
-    group by user_item_weeks.item_id, user_item_weeks.week
+    group by user_item_weeks.item_id, user_item_weeks.week, user_item_weeks.band_week
 
 ),
 
@@ -54,7 +55,7 @@ item_promo_lift as (
         ) as promo_lift
     from cutoffs
     inner join item_weeks
-        on item_weeks.week <= cutoffs.cutoff_week
+        on {{ seen_by_cutoff('item_weeks', 'cutoffs') }}
         and item_weeks.week > cutoffs.cutoff_week - {{ var('price_window_weeks') }}
     left join promotions
         on item_weeks.item_id = promotions.item_id

@@ -16,7 +16,7 @@ the dirt that real data has) but builds in seconds. The sample is:
 
 The selection uses only the data and integer arithmetic, so the same data gives the same sample
 on every machine. Both writers write the same rows: a build on either layout must give the same
-staging tables.
+staging tables. Support for the tests (conftest.py) and bench/notebook.py, not part of the package.
 
     write_parquet_layout(folder)               transactions/products/promotions.parquet
     write_csv_layout(folder, with_causal=True) retail_train.csv, product.csv, causal_data.csv
