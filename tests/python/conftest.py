@@ -8,6 +8,7 @@ under a tmp folder (see :class:`Workspace`).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -82,6 +83,10 @@ class Workspace:
         return sorted(path.name for path in self.root.glob(f".{self.database.name}.*-*")
                       if path.name != live)
 
+    def copy_database(self, other: Workspace) -> None:
+        """Start from a copy of ``other``'s database, for a test that writes to it."""
+        shutil.copyfile(other.database, self.database)
+
     def connect(self) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(self.database), read_only=True)
 
@@ -131,3 +136,22 @@ def csv_sample_dir(tmp_path_factory, sample_con) -> Path:
 def parquet_sample_dir(tmp_path_factory, sample_con) -> Path:
     """The same sample in the parquet layout, written once per session."""
     return fixtures.write_parquet_layout(tmp_path_factory.mktemp("parquet_sample"), con=sample_con)
+
+
+def _sample_build(workspace: Workspace, data_dir: Path) -> tuple[Workspace, Run]:
+    run = workspace.build(data_dir)
+    assert run.returncode == 0, run.describe()
+    return workspace, run
+
+
+@pytest.fixture(scope="session")
+def csv_sample_build(new_workspace, csv_sample_dir) -> tuple[Workspace, Run]:
+    """The wrapper's build of the CSV sample, once per session for every test that reads it. Treat
+    it as read-only: a test that writes to a database starts from a copy (Workspace.copy_database)."""
+    return _sample_build(new_workspace("csv_sample_build"), csv_sample_dir)
+
+
+@pytest.fixture(scope="session")
+def parquet_sample_build(new_workspace, parquet_sample_dir) -> tuple[Workspace, Run]:
+    """The same for the parquet sample (read-only)."""
+    return _sample_build(new_workspace("parquet_sample_build"), parquet_sample_dir)

@@ -16,14 +16,11 @@ STAGING_TABLES = ("stg_transactions", "stg_products", "stg_promotions", "data_qu
 
 
 @pytest.fixture(scope="module")
-def both_layouts(new_workspace, sample_con, csv_sample_dir, parquet_sample_dir):
+def both_layouts(csv_sample_build, parquet_sample_build):
     """One connection with the CSV-built database attached as `from_csv` and the parquet-built
     one as `from_parquet`."""
     databases = {}
-    for name, data_dir in (("from_csv", csv_sample_dir), ("from_parquet", parquet_sample_dir)):
-        workspace = new_workspace(name)
-        run = workspace.build(data_dir)
-        assert run.returncode == 0, run.describe()
+    for name, (workspace, run) in (("from_csv", csv_sample_build), ("from_parquet", parquet_sample_build)):
         assert f"({'csv' if name == 'from_csv' else 'parquet'})" in run.stdout
         databases[name] = workspace.database
     con = duckdb.connect()

@@ -42,7 +42,7 @@ def test_each_query_holds_a_slice_of_the_customers(batched):
     con = workspace.connect()
     try:
         for model in BATCHED_MODELS:
-            query = next(compiled.glob(f"*/{model}.sql")).read_text()
+            query = next(compiled.rglob(f"{model}.sql")).read_text()
             bounds = set(re.findall(r"between (\d+) and (\d+) /\* customer batch \*/", query))
             assert len(bounds) == 1, (model, bounds)
             (first, last), = bounds

@@ -43,15 +43,13 @@ def report(con) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def builds(new_workspace, csv_sample_dir, tmp_path_factory):
+def builds(new_workspace, csv_sample_dir, csv_sample_build, tmp_path_factory):
     """The data_quality_report of the sample, then of the sample with the planted lines and a
     calendar row of week -1; and the dirty build's connection."""
-    workspace = new_workspace("dirty_values")
-    run = workspace.build(csv_sample_dir)
-    assert run.returncode == 0, run.describe()
-    con = workspace.connect()
+    con = csv_sample_build[0].connect()
     before, line = report(con), clean_line(con)
     con.close()
+    workspace = new_workspace("dirty_values")
 
     folder = tmp_path_factory.mktemp("dirty") / "data"
     shutil.copytree(csv_sample_dir, folder)

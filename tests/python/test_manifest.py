@@ -365,3 +365,156 @@ def test_rules_flag_a_synthetic_manifest():
         check({}, {"gone": "was fixed"}, "rule")
     with pytest.raises(AssertionError, match="rule: x: "):
         check({"x": ["raw.a"]}, {}, "rule")
+
+
+# --- ownership and freshness: owners, macro docs, source freshness, tests ---------------------
+
+MACRO_SIGNATURE = re.compile(r"\{%-?\s*(?:macro|test)\s+(\w+)\s*\(([^)]*)\)")
+
+
+def signature_arguments(macro: dict) -> list[str]:
+    """The argument names of a macro's (or generic test's) signature, in order."""
+    match = MACRO_SIGNATURE.search(macro["macro_sql"])
+    return re.findall(r"(?:^|,)\s*(\w+)", match.group(2)) if match else []
+
+
+def without_owner(manifest: dict) -> dict[str, str]:
+    """Models and seeds outside a group whose owner has a name and an e-mail, or whose meta.owner
+    (which dbt-score's has_owner reads) is not that owner's name."""
+    groups = {group["name"]: group for group in manifest.get("groups", {}).values()}
+    findings = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] not in ("model", "seed"):
+            continue
+        group = groups.get(node.get("group") or "")
+        owner = (group or {}).get("owner") or {}
+        if group is None:
+            findings[node["name"]] = f"group {node.get('group')!r} is not in models/groups.yml"
+        elif not (owner.get("name") and owner.get("email")):
+            findings[node["name"]] = f"group {group['name']} has no owner name and e-mail"
+        elif node.get("meta", {}).get("owner") != owner["name"]:
+            findings[node["name"]] = (f"meta.owner {node.get('meta', {}).get('owner')!r} is not the "
+                                      f"group's owner {owner['name']!r}")
+    return findings
+
+
+def macros_undescribed(manifest: dict) -> dict[str, str]:
+    """The project's macros (macros/, and the generic tests of tests/generic/, which dbt keeps as
+    macros) without a description, or whose documented arguments are not their signature's, each
+    with a description."""
+    project = manifest["metadata"]["project_name"]
+    findings = {}
+    for macro in manifest["macros"].values():
+        if macro["package_name"] != project:
+            continue
+        documented = [argument["name"] for argument in macro.get("arguments") or []]
+        if not (macro.get("description") or "").strip():
+            findings[macro["name"]] = f"{macro['original_file_path']}: no description"
+        elif documented != signature_arguments(macro):
+            findings[macro["name"]] = (f"arguments documented {documented}, signature "
+                                       f"{signature_arguments(macro)}")
+        elif not all((argument.get("description") or "").strip() for argument in macro["arguments"]):
+            findings[macro["name"]] = "an argument without a description"
+    return findings
+
+
+def sources_without_freshness(manifest: dict) -> dict[str, str]:
+    """Tables of the file source raw with a date column (a column named *_date) but no freshness:
+    a warn_after and a loaded_at_field that reads one of those columns."""
+    findings = {}
+    for source in manifest["sources"].values():
+        dates = [name for name in source.get("columns", {}) if name.endswith("_date")]
+        if source["source_name"] != "raw" or not dates:
+            continue
+        freshness = source.get("freshness") or {}
+        loaded_at = source.get("loaded_at_field") or ""
+        if not (freshness.get("warn_after") or {}).get("count"):
+            findings[source["name"]] = f"no warn_after, though it has {', '.join(dates)}"
+        elif not any(re.search(rf"\b{name}\b", loaded_at) for name in dates):
+            findings[source["name"]] = f"loaded_at_field {loaded_at!r} reads none of {', '.join(dates)}"
+    return findings
+
+
+def untested_models(manifest: dict) -> dict[str, str]:
+    """Models that no data test and no unit test reads."""
+    tested = {uid for node in [*manifest["nodes"].values(), *manifest.get("unit_tests", {}).values()]
+              if node["resource_type"] in ("test", "unit_test")
+              for uid in node.get("depends_on", {}).get("nodes", [])}
+    return {node["name"]: "no data or unit test" for uid, node in models(manifest).items()
+            if uid not in tested}
+
+
+def failures_not_stored(manifest: dict) -> dict[str, str]:
+    """Data tests that do not keep the rows they flag (store_failures; unit tests cannot)."""
+    return {node["name"]: "store_failures is not true" for node in manifest["nodes"].values()
+            if node["resource_type"] == "test" and node["config"].get("store_failures") is not True}
+
+
+def test_every_model_and_seed_has_an_owner(manifest):
+    check(without_owner(manifest), {}, "no owner")
+
+
+def test_every_macro_is_described(manifest):
+    check(macros_undescribed(manifest), {}, "macro not described")
+
+
+def test_file_sources_with_dates_have_freshness(manifest):
+    check(sources_without_freshness(manifest), {}, "no freshness")
+
+
+def test_every_model_has_a_test(manifest):
+    check(untested_models(manifest), {}, "untested model")
+
+
+def test_every_data_test_stores_its_failures(manifest):
+    check(failures_not_stored(manifest), {}, "failures not stored")
+
+
+def test_ownership_rules_flag_a_synthetic_manifest():
+    group = {"name": "g", "owner": {"name": "Team", "email": "team@example.com"}}
+    nodes = [
+        {"name": "owned", "resource_type": "model", "group": "g", "meta": {"owner": "Team"}},
+        {"name": "lone", "resource_type": "seed", "group": None, "meta": {}},
+        {"name": "drifted", "resource_type": "model", "group": "g", "meta": {"owner": "Other"}},
+        {"name": "t", "resource_type": "test", "config": {"store_failures": None},
+         "depends_on": {"nodes": ["model.p.owned"]}},
+    ]
+    manifest = {
+        "metadata": {"project_name": "p"},
+        "groups": {"group.p.g": group},
+        "nodes": {f"{node['resource_type']}.p.{node['name']}": node for node in nodes},
+        "unit_tests": {"unit_test.p.drifted.u": {"resource_type": "unit_test",
+                                                 "depends_on": {"nodes": ["model.p.drifted"]}}},
+        "macros": {
+            "macro.p.described": {"name": "described", "package_name": "p", "description": "Does x.",
+                                  "original_file_path": "macros/d.sql",
+                                  "macro_sql": "{% macro described(a, b=1) %}{% endmacro %}",
+                                  "arguments": [{"name": "a", "description": "A."},
+                                                {"name": "b", "description": "B."}]},
+            "macro.p.bare": {"name": "bare", "package_name": "p", "description": "",
+                             "original_file_path": "macros/b.sql",
+                             "macro_sql": "{% macro bare() %}{% endmacro %}", "arguments": []},
+            "macro.p.short": {"name": "short", "package_name": "p", "description": "Does y.",
+                              "original_file_path": "macros/s.sql",
+                              "macro_sql": "{% macro short(a, b) %}{% endmacro %}",
+                              "arguments": [{"name": "a", "description": "A."}]},
+            "macro.dbt.other": {"name": "other", "package_name": "dbt", "description": ""},
+        },
+        "sources": {
+            "source.p.raw.dated": {"name": "dated", "source_name": "raw",
+                                   "columns": {"sold_date": {}}, "loaded_at_field": None,
+                                   "freshness": {"warn_after": {"count": None}}},
+            "source.p.raw.fresh": {"name": "fresh", "source_name": "raw",
+                                   "columns": {"sold_date": {}},
+                                   "loaded_at_field": "cast(sold_date as timestamp)",
+                                   "freshness": {"warn_after": {"count": 8, "period": "day"}}},
+            "source.p.raw.undated": {"name": "undated", "source_name": "raw", "columns": {"id": {}}},
+        },
+    }
+    assert set(without_owner(manifest)) == {"lone", "drifted"}
+    assert set(macros_undescribed(manifest)) == {"bare", "short"}
+    assert list(sources_without_freshness(manifest)) == ["dated"]
+    assert untested_models(manifest) == {}
+    assert list(failures_not_stored(manifest)) == ["t"]
+    del manifest["unit_tests"]
+    assert list(untested_models(manifest)) == ["drifted"]

@@ -114,11 +114,9 @@ def changed_slots_build(tmp_path_factory, new_workspace, csv_sample_dir):
 
 
 @pytest.fixture(scope="module")
-def default_slots_build(new_workspace, csv_sample_dir):
+def default_slots_build(csv_sample_build):
     """The repository's project (seed 3 / 1 / 1) built on the same sample."""
-    workspace = new_workspace("slot_default")
-    run = workspace.build(csv_sample_dir)
-    assert run.returncode == 0, run.describe()
+    workspace, _ = csv_sample_build
     con = workspace.connect()
     yield workspace, con
     con.close()
