@@ -36,10 +36,12 @@ from recsys import paths
 # Tables that other features of the build add (campaigns, measurement, ranker). Until a section
 # charts one of them, it is shown as a plain table when the database has it.
 EXTRA_TABLES = (
-    "customer_channels", "send_plan", "send_list", "metrics_by_send", "send_responses",
-    "experiment_goal", "experiment_power", "experiment_aa", "experiment_readout",
-    "candidate_recall", "calibration",
+    "send_plan", "metrics_by_send", "experiment_goal", "experiment_power", "experiment_aa",
+    "experiment_readout", "candidate_recall", "calibration",
 )
+
+# The formats of the export files, as the export models write them (models/exports).
+EXPORT_FORMATS = ("csv", "parquet")
 
 # A plain table shows at most this many rows: a report is read, not scrolled through.
 MAX_TABLE_ROWS = 50
@@ -378,6 +380,63 @@ def example_emails(con) -> str:
     return (paragraph("Each e-mail as it goes out: five items, in the order of the send, with its "
                       "day and time. A customer gets two a week, with no item twice.")
             + "".join(customers))
+
+
+@section("Who each channel reaches", "customer_channels")
+def reach(con) -> str:
+    reached = frame(con, """
+        select channel, source, count(distinct user_id) as customers
+        from customer_channels group by channel, source order by channel, source
+    """)
+    return (paragraph("The customers each channel can reach, by where the address comes from: "
+                      "'file' from customer_channels.csv, 'simulated' drawn at the channel's "
+                      "reach share when there is no file, 'transactions' the recent store "
+                      "shoppers that the till receipt reaches.")
+            + plain_table(reached))
+
+
+def database_of(con: duckdb.DuckDBPyConnection) -> Path:
+    (path,) = con.execute(
+        "select path from duckdb_databases() where database_name = current_database()").fetchone()
+    return Path(path)
+
+
+def export_links(database: Path, channel: str, send_id: str) -> str:
+    """Links from the report to a send's export files, those that exist (relative, so that the
+    report and the files can move together)."""
+    report_folder = paths.report_path(database).parent
+    links = []
+    for export_format in EXPORT_FORMATS:
+        file = (paths.exports_path(database) / export_format / channel / f"send_id={send_id}"
+                / f"data_0.{export_format}")
+        if file.is_file():
+            href = html.escape(os.path.relpath(file, report_folder), quote=True)
+            links.append(f'<a href="{href}">{export_format}</a>')
+    return " ".join(links)
+
+
+@section("The send files", "send_list", "send_plan")
+def send_files(con) -> str:
+    sends = by_weekday(frame(con, """
+        select plan.send_id, plan.channel, plan.send_weekday, plan.send_time,
+               count(distinct lists.user_id) as customers, count(lists.item_id) as items
+        from send_plan as plan
+        left join send_list as lists on plan.send_id = lists.send_id
+        group by all
+    """), "send_time", "channel")
+    database = database_of(con)
+    sends["files"] = [export_links(database, row.channel, row.send_id) for row in sends.itertuples()]
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(cell(value))}</td>" for value in
+                         (row.send_id, row.channel, row.send_weekday, row.send_time,
+                          f"{row.customers:,}", f"{row.items:,}"))
+        + f"<td>{row.files}</td></tr>" for row in sends.itertuples())
+    header = "".join(f"<th>{name}</th>" for name in
+                     ("send", "channel", "weekday", "time", "customers", "items", "files"))
+    return (paragraph("What each sending system receives: one file per send and format, a row per "
+                      "customer and position (the links open the files of this build; "
+                      "`make send` records them in the ledger).")
+            + f'<table class="data"><tr>{header}</tr>{rows}</table>')
 
 
 @section("Next week's sends", "send_plan")
