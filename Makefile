@@ -6,9 +6,10 @@ STAMP  := $(VENV)/.installed
 # Debian's Chromium for the report's browser test (playwright cannot download its own here)
 CHROMIUM := /usr/bin/chromium
 SPARK_STAMP := $(VENV)/.installed-spark
+METRICS_STAMP := $(VENV)/.installed-metrics
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run send replay test report grid bench docs clean
+.PHONY: run send replay test report grid bench docs metrics clean
 
 # DATA_DIR reaches Python as one argument, whatever it holds (spaces, quotes, $, backticks):
 # $(value) takes it as typed, without make expanding $ in it, single quotes keep the shell out,
@@ -40,8 +41,8 @@ replay: $(STAMP)
 	exec $(PYTHON) -m recsys.replay --from-week $(FROM) --weeks $(WEEKS) $(DATA_DIR_ARG)
 
 # the tests include the Spark build (tests/python/test_spark.py), so they need its packages,
-# and the report's browser test, which needs Chromium
-test: $(STAMP) $(SPARK_STAMP) $(CHROMIUM)
+# and the report's browser test, which needs Chromium, and the semantic layer's (MetricFlow)
+test: $(STAMP) $(SPARK_STAMP) $(METRICS_STAMP) $(CHROMIUM)
 	$(PYTHON) -m pytest
 
 # <database>.report.html beside the database (make run writes it too, after a successful build)
@@ -58,6 +59,12 @@ bench: $(STAMP)
 docs: $(STAMP)
 	$(VENV)/bin/dbt docs generate
 
+# The semantic layer's metrics (docs/metrics.md): mf reads target/semantic_manifest.json, which
+# dbt parse writes; `mf query` then reads the database that `make run` built.
+metrics: $(METRICS_STAMP)
+	$(VENV)/bin/dbt parse --quiet
+	$(VENV)/bin/mf list metrics
+
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
@@ -73,6 +80,11 @@ $(SPARK_STAMP): $(STAMP) requirements-spark.txt constraints.txt
 	command -v java >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq openjdk-17-jre-headless; }
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-spark.txt -c constraints.txt
 	touch $(SPARK_STAMP)
+
+# MetricFlow (dbt-metricflow), beside the DuckDB packages; only for `make metrics` and `make test`.
+$(METRICS_STAMP): $(STAMP) requirements-metrics.txt constraints.txt
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-metrics.txt -c constraints.txt
+	touch $(METRICS_STAMP)
 
 clean:
 	rm -rf $(VENV) target logs spark-warehouse recsys.duckdb.logs recsys.duckdb.target

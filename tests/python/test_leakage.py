@@ -414,7 +414,7 @@ def test_every_table_with_a_cutoff_is_checked(both_builds):
     """A new model keyed by cutoff_week must join one of the lists above."""
     tables = {name for (name,) in both_builds.execute("""
         select distinct table_name from information_schema.columns
-        where table_catalog = 'a' and column_name = 'cutoff_week'
+        where table_catalog = 'a' and table_schema = 'main' and column_name = 'cutoff_week'
     """).fetchall()}
     known = set(FEATURE_TABLES + RANKER_TABLES + DOWNSTREAM_TABLES + CALENDAR_TABLES + LEDGER_TABLES
                 + EVALUATION_TABLES)
