@@ -54,8 +54,8 @@ ALLOWED_REJOINED_CONCEPTS = {
                            "(recsys.ranker); a view, with its own key test",
     "int_experiment_audience": "the audience fixed at each period's start (intention to treat), "
                                "with its own key test; the metrics view adds each look to it",
-    "send_responses": "also read by the report (exposure report) and recsys.replay, which the "
-                      "evaluator's child count leaves out",
+    "send_responses": "also built on its own by recsys.replay (+send_responses) after each "
+                      "replayed week, which the evaluator's child count leaves out",
     "category_weekday_lift": "int_send_picks reads it once per send statement "
                              "(macros/send_picks.sql): a CTE would compute the lift again for "
                              "every send and batch",
