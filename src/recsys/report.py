@@ -8,9 +8,7 @@ figures; plotly.js is inlined once, so the file opens offline and can be mailed 
 
 A section is a small function registered with :func:`section` that names the tables it reads.
 It is skipped when one of them is missing (a narrowed build, a table another feature adds
-later); every table of :data:`EXTRA_TABLES` that no section charts still appears, as a plain
-table. Adding a chart for one of them is one more decorated function. :func:`report_tables`
-lists every table the report reads, and the dbt exposure ``report`` names the same models.
+later). :func:`report_tables` lists every table the report reads, and the dbt exposure ``report`` names the same models.
 
     python -m recsys.report [--database FILE] [--output FILE]
 """
@@ -32,13 +30,6 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from recsys import paths
-
-# Tables that other features of the build add (campaigns, measurement, ranker). Until a section
-# charts one of them, it is shown as a plain table when the database has it.
-EXTRA_TABLES = (
-    "send_plan", "metrics_by_send", "experiment_goal", "experiment_power", "experiment_aa",
-    "experiment_readout", "candidate_recall", "calibration",
-)
 
 # The formats of the export files, as the export models write them (models/exports).
 EXPORT_FORMATS = ("csv", "parquet")
@@ -86,10 +77,9 @@ def section(title: str, *tables: str):
 
 def report_tables() -> tuple[str, ...]:
     """Every table the report reads, each once: the registered sections' tables in the order of
-    the page, then :data:`EXTRA_TABLES`. The exposure ``report`` (models/exposures/report.yml)
+    the page. The exposure ``report`` (models/exposures/report.yml)
     lists the same, and each section's queries read its tables (tests/python/test_manifest.py)."""
-    return tuple(dict.fromkeys([*(table for entry in SECTIONS for table in entry.tables),
-                                *EXTRA_TABLES]))
+    return tuple(dict.fromkeys(table for entry in SECTIONS for table in entry.tables))
 
 
 def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -126,13 +116,6 @@ def plain_table(df: pd.DataFrame, max_rows: int = MAX_TABLE_ROWS, total: int | N
     note = (f"<p class=note>First {len(shown)} of {total:,} rows.</p>"
             if total > len(shown) else "")
     return shown.to_html(index=False, border=0, classes="data", escape=True) + note
-
-
-def table_head(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """The first rows of ``table`` as a plain table: a send list may hold millions."""
-    (total,) = con.execute(f'select count(*) from "{table}"').fetchone()
-    return plain_table(frame(con, f'select * from "{table}" limit {MAX_TABLE_ROWS}'),
-                       total=total)
 
 
 def paragraph(text: str) -> str:
@@ -863,7 +846,7 @@ def empty_tables(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> lis
 
 
 def sections_html(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
-    """(title, body) of every section whose tables exist, then the uncharted extra tables.
+    """(title, body) of every section whose tables exist.
 
     A section with an empty table says so instead of drawing an empty chart (a build whose
     sample is too small for a step, e.g. a fold without customers to evaluate).
@@ -876,10 +859,6 @@ def sections_html(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
         empty = empty_tables(con, entry.tables)
         parts.append((entry.title, entry.render(con) if not empty else
                       paragraph(f"Nothing to show: {', '.join(empty)} has no rows in this build.")))
-    charted = {table for entry in SECTIONS for table in entry.tables}
-    for table in EXTRA_TABLES:
-        if table in present and table not in charted:
-            parts.append((table, table_head(con, table)))
     return parts
 
 
