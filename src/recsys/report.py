@@ -50,7 +50,65 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 CHANNEL_COLORS = {"email": "#1f77b4", "push": "#ff7f0e", "receipt": "#2ca02c"}
 
 METRIC_LABELS = {"revenue_per_customer": "revenue per customer", "retention": "retention",
-                 "average_check": "average check"}
+                 "average_check": "average check", "baskets_per_customer": "baskets per customer"}
+
+# Words for the column names and values a chart shows as axis, legend and facet titles or as
+# ticks: the report is read by marketers, who know neither the tables nor their codes.
+WORDS = {
+    **METRIC_LABELS,
+    # columns whose names are words already, checked (tests/python/test_report.py)
+    **{word: word for word in ("channel", "strategy", "decile", "status", "look", "weighting",
+                               "factors", "rank", "price", "audience", "recipients", "buyers",
+                               "households", "redeemers", "customers", "weekday")},
+    "email": "e-mail",
+    "k": "items in the list (k)", "precision": "precision",
+    "money_precision": "money precision", "n_users": "customers evaluated",
+    "popularity": "the most popular items", "own_top": "the customer's own top items",
+    "als": "ALS", "hybrid": "the hybrid score", "ranker": "the ranker",
+    "email_policy": "the e-mail",
+    "slot": "e-mail slot", "hit_rate": "share of the slot's items bought",
+    "n_items": "items sent", "n_hits": "items bought", "fold": "backtest cutoff",
+    "promo": "on promotion", "new": "new for you", "upsell": "upsell",
+    "non_positive_quantity": "quantity zero or below",
+    "non_positive_sales_value": "sales value zero or below", "missing_value": "a missing value",
+    "date_out_of_range": "date out of range", "unknown_product": "unknown product",
+    "excluded_department": "excluded department", "implausible_amount": "implausible amount",
+    "duplicate_line": "duplicate line",
+    "median_price": "customer's median price", "upsell_threshold": "customer's upsell threshold",
+    "upsell_price": "price of the upsell item", "dollars": "price ($)",
+    "user_id": "customer", "product_type": "product type",
+    "catalog_coverage": "share of the catalog's top items", "cutoff": "backtest cutoff",
+    "n_distinct_items": "different items", "share_all_types_differ": "lists of five types",
+    "send_weekday": "weekday", "n_recipients": "recipients", "send_id": "send",
+    "send_date": "send date", "window_end_date": "window until",
+    "source": "candidate source", "recall": "share of the window's purchases among the candidates",
+    "own": "the customer's own history", "popular": "popular items",
+    "type_alternative": "other items of a bought type", "all": "all sources",
+    "n_purchases": "items bought", "n_found": "among the candidates", "n_candidates": "candidates",
+    "mean_probability": "predicted purchase probability (decile mean)",
+    "purchase_rate": "share bought in the window",
+    "n_customers": "customers", "n_control": "control customers",
+    "required_customers": "customers needed for the goal", "n_salts": "control groups drawn",
+    "mean_control_customers": "control customers (mean)", "p_value": "p-value",
+    "n_treatment": "treatment customers",
+    "effect_cuped": "effect with CUPED", "nominal_alpha": "sequential level",
+    "mde_cuped": "minimum detectable uplift (fixed horizon)",
+    "item_hit_rate": "share of sent items bought", "windows_complete": "window complete",
+    "experiment_group": "group", "send_week": "send week",
+    "redemption_rate": "redemption rate", "start_date": "start", "end_date": "end",
+    "fit_seconds": "fit time (seconds)", "precision_at_5": "precision@5",
+    "money_precision_at_5": "money precision@5",
+}
+
+
+def words(name: str) -> str:
+    """A column name or a code in words, for a chart; a name without words as it is."""
+    return WORDS.get(name, name)
+
+
+def labels(**specific: str) -> dict[str, str]:
+    """plotly express's ``labels``: every column in words, ``specific`` the chart's own."""
+    return {**WORDS, **specific}
 
 # The A/A band: a calibrated readout's false-positive rate lies within this many binomial
 # standard errors of 5 %, as the dbt test experiment_aa_false_positive_rate holds it.
@@ -91,12 +149,14 @@ def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) 
     return con.execute(sql, params or []).df()
 
 
-def chart(fig: go.Figure, name: str) -> str:
-    """The figure as a div (plotly.js is in the page head once); ``data-chart`` names it."""
+def chart(fig: go.Figure, name: str, takeaway: str) -> str:
+    """The figure as a div (plotly.js is in the page head once), ``data-chart`` naming it, and
+    under it ``takeaway``: one sentence computed from the figure's table, what to read in it."""
     fig.update_layout(template="plotly_white", margin=dict(l=60, r=20, t=50, b=50))
     div = fig.to_html(full_html=False, include_plotlyjs=False, config=PLOT_CONFIG,
                       div_id=f"chart-{name}")
-    return f'<div class="chart" data-chart="{name}">{div}</div>'
+    return (f'<div class="chart" data-chart="{name}">{div}</div>'
+            f'<p class="takeaway">{html.escape(takeaway)}</p>')
 
 
 def cell(value) -> str:
@@ -181,6 +241,38 @@ def overview(con) -> str:
             + plain_table(cutoffs) + plain_table(emails))
 
 
+def ranked(values: pd.Series) -> pd.Series:
+    """``values`` largest first, ties in the order of their index (a stable sentence)."""
+    return values.sort_values(ascending=False, kind="stable")
+
+
+def latest(df: pd.DataFrame, column: str = "cutoff_week") -> pd.DataFrame:
+    """The rows of the latest fold (or week): the one a takeaway speaks of."""
+    return df[df[column] == df[column].max()]
+
+
+def extremes(values: pd.Series, most: str, least: str) -> str:
+    """A takeaway: ``most`` about the largest of ``values``, then ``least`` about the smallest
+    if there are two or more; format strings of {name} (in words) and {value}."""
+    order = ranked(values)
+    text = most.format(name=words(order.index[0]), value=order.iloc[0])
+    if len(order) > 1:
+        text += least.format(name=words(order.index[-1]), value=order.iloc[-1])
+    return text + "."
+
+
+def strategy_takeaway(metrics: pd.DataFrame) -> str:
+    """The strategy with the best precision at k = 5 (the e-mail's items; else the largest k),
+    averaged over the folds, against the next best."""
+    top_k = 5 if (metrics["k"] == 5).any() else metrics["k"].max()
+    mean = ranked(metrics[metrics["k"] == top_k].groupby("strategy", sort=True)["precision"].mean())
+    best = f"At {top_k} items the best precision, {mean.iloc[0]:.3f}, comes from {words(mean.index[0])}"
+    if len(mean) == 1:
+        return best + "."
+    return (f"{best}, against {mean.iloc[1]:.3f} from {words(mean.index[1])}, the next best "
+            f"(mean of the {metrics['cutoff_week'].nunique()} backtest folds).")
+
+
 @section("How good is each strategy", "metrics_at_k")
 def strategy_metrics(con) -> str:
     metrics = frame(con, """
@@ -190,9 +282,10 @@ def strategy_metrics(con) -> str:
     long = metrics.melt(id_vars=["cutoff_week", "strategy", "k", "n_users"],
                         value_vars=["precision", "money_precision"], var_name="metric")
     long["fold"] = "backtest cutoff week " + long["cutoff_week"].astype(str)
+    long[["strategy", "metric"]] = long[["strategy", "metric"]].map(words)
     fig = px.line(long, x="k", y="value", color="strategy", facet_col="metric",
                   facet_row="fold", markers=True, hover_data=["n_users"],
-                  labels={"value": "share of the items bought"},
+                  labels=labels(value="share of the items bought"),
                   title="Precision and money precision at k, per backtest fold")
     facet_titles_without_names(fig)
     fig.update_xaxes(tickvals=sorted(metrics["k"].unique()))
@@ -201,7 +294,16 @@ def strategy_metrics(con) -> str:
     return (paragraph("Share of the first k recommended items that the customer bought in the "
                       "test window (money precision weighs each item by its price), over the "
                       "evaluated customers of each fold.")
-            + chart(fig, "strategy-metrics"))
+            + chart(fig, "strategy-metrics", strategy_takeaway(metrics)))
+
+
+def slot_takeaway(slots: pd.DataFrame) -> str:
+    """The slot whose items sell best in the latest fold, against the one that sells least."""
+    fold = latest(slots)
+    return extremes(fold.set_index("slot")["hit_rate"],
+                    f"At backtest cutoff week {fold['cutoff_week'].iloc[0]}, the items '{{name}}' "
+                    "sell best: {value:.1%} of them were bought",
+                    ", against {value:.1%} of the items '{name}'")
 
 
 @section("Which e-mail slots sell", "metrics_by_slot")
@@ -210,28 +312,44 @@ def slot_hit_rate(con) -> str:
         select cutoff_week, slot, n_users, n_items, n_hits, hit_rate, money_hit_rate
         from metrics_by_slot order by cutoff_week, slot
     """)
-    slots["fold"] = "week " + slots["cutoff_week"].astype(str)
-    fig = px.bar(slots, x="slot", y="hit_rate", color="fold", barmode="group",
-                 text=slots["hit_rate"].map("{:.1%}".format), hover_data=["n_items", "n_hits"],
+    shown = slots.assign(fold="week " + slots["cutoff_week"].astype(str),
+                         slot=slots["slot"].map(words))
+    fig = px.bar(shown, x="slot", y="hit_rate", color="fold", barmode="group",
+                 text=shown["hit_rate"].map("{:.1%}".format), hover_data=["n_items", "n_hits"],
+                 labels=labels(),
                  title="Share of the slot's items bought in the test window, per backtest cutoff")
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")
-    return chart(fig, "slot-hit-rate") + plain_table(slots.drop(columns="fold"))
+    return chart(fig, "slot-hit-rate", slot_takeaway(slots)) + plain_table(slots)
 
 
 def funnel_stages(rules: pd.DataFrame) -> pd.DataFrame:
-    """From data_quality_report's rows (rule_order, rule, lines): the lines left after each rule.
+    """From data_quality_report's rows (rule_order, rule, lines): the lines left after each rule
+    (its name in words) and the lines it dropped.
 
     The report's rows split the raw lines (every line is dropped by one rule or kept), so the raw
     lines are their sum, the first stage; the last stage is the kept lines.
     """
     rules = rules.sort_values("rule_order")
-    dropped = rules[rules["rule"] != "kept"]["lines"].astype("int64")
+    applied = rules[rules["rule"] != "kept"]
+    dropped = applied["lines"].astype("int64")
     raw = int(rules["lines"].sum())
     return pd.DataFrame({
-        "stage": ["raw lines", *("after " + rules[rules["rule"] != "kept"]["rule"])],
+        "stage": ["raw lines", *("after " + applied["rule"].map(words))],
+        "rule": ["", *applied["rule"].map(words)],
         "lines": [raw, *(raw - dropped.cumsum())],
         "dropped": [0, *dropped],
     })
+
+
+def funnel_takeaway(stages: pd.DataFrame) -> str:
+    """The share of the raw lines cleaning keeps, and the stage that drops the most."""
+    raw, kept = int(stages["lines"].iloc[0]), int(stages["lines"].iloc[-1])
+    kept_text = f"Cleaning keeps {kept:,} of {raw:,} raw lines ({percent(kept / raw if raw else 1)})"
+    if stages["dropped"].max() == 0:
+        return kept_text + ": no rule drops a line."
+    worst = stages.loc[stages["dropped"].idxmax()]
+    return (f"{kept_text}; the rule that drops the most is '{worst.rule}', "
+            f"{worst.dropped:,} lines.")
 
 
 @section("What cleaning removed", "data_quality_report")
@@ -246,8 +364,29 @@ def cleaning_funnel(con) -> str:
         texttemplate="%{value:,} lines (%{percentInitial:.2%})",
         customdata=stages["dropped"],
         hovertemplate="%{y}: %{x:,} lines (%{customdata:,} dropped by this rule)<extra></extra>"))
-    fig.update_layout(title="Transaction lines left after each cleaning rule")
-    return chart(fig, "cleaning-funnel") + plain_table(rules)
+    fig.update_layout(title="Transaction lines left after each cleaning rule",
+                      # a funnel hides its x axis, and with it the title; its ticks run
+                      # both ways from the middle, so they stay hidden
+                      xaxis_visible=True, xaxis_showticklabels=False,
+                      xaxis_title="transaction lines left",
+                      yaxis_title="cleaning step")
+    return chart(fig, "cleaning-funnel", funnel_takeaway(stages)) + plain_table(rules)
+
+
+def price_takeaway(upsell: pd.DataFrame) -> str:
+    """The median of each price the histogram draws, in dollars."""
+    median = upsell[["median_price", "upsell_threshold", "upsell_price"]].median()
+    return (f"The typical upsell item costs ${median['upsell_price']:,.2f}, against a typical "
+            f"threshold of ${median['upsell_threshold']:,.2f} and a typical price paid of "
+            f"${median['median_price']:,.2f} (medians over the customers).")
+
+
+def upsell_takeaway(upsell: pd.DataFrame) -> str:
+    """How far above (or below) the customer's threshold the upsell item lies, in the median."""
+    ratio = (upsell["upsell_price"] / upsell["upsell_threshold"]).median()
+    side = "above" if ratio > 1 else "below" if ratio < 1 else "at"
+    return (f"The median upsell item costs {ratio:.2f} times the customer's threshold, {side} "
+            "it.")
 
 
 @section("Prices and upsell thresholds", "int_cutoffs", "int_user_price_profile",
@@ -267,14 +406,18 @@ def upsell_prices(con) -> str:
         return paragraph("No e-mail of the production cutoff has an upsell item.")
     long = upsell.melt(value_vars=["median_price", "upsell_threshold", "upsell_price"],
                        var_name="price", value_name="dollars")
+    long["price"] = long["price"].map(words)
     cap = float(long["dollars"].quantile(0.99))
     histogram = px.histogram(long[long["dollars"] <= cap], x="dollars", color="price",
                              barmode="overlay", opacity=0.6, nbins=60,
+                             labels=labels(),
                              title="Customers' median price and upsell threshold, and the price "
                                    "of their upsell item (up to the 99th percentile)")
+    histogram.update_yaxes(title="customers")  # one value of each price per customer
     scatter = px.scatter(upsell, x="upsell_threshold", y="upsell_price", opacity=0.5,
                          render_mode="svg",  # SVG: WebGL needs a GPU the reader may lack
                          hover_data=["user_id", "product_type", "median_price"],
+                         labels=labels(),
                          title="Upsell item price against the customer's threshold")
     top = float(max(upsell["upsell_threshold"].max(), upsell["upsell_price"].max()))
     scatter.add_trace(go.Scatter(x=[0, top], y=[0, top], mode="lines", name="price = threshold",
@@ -283,7 +426,19 @@ def upsell_prices(con) -> str:
     return (paragraph(f"{len(upsell):,} e-mails of the production cutoff have an upsell item; "
                       f"{below:,} of them lie below the dashed line, priced under the "
                       "customer's threshold.")
-            + chart(histogram, "price-histogram") + chart(scatter, "upsell-scatter"))
+            + chart(histogram, "price-histogram", price_takeaway(upsell))
+            + chart(scatter, "upsell-scatter", upsell_takeaway(upsell)))
+
+
+def coverage_takeaway(rows: pd.DataFrame) -> str:
+    """The strategy that covers the most of the catalog and the one that covers the least, in
+    the latest fold that has every strategy (the production cutoff has the e-mail alone)."""
+    strategies = rows.groupby("cutoff_week")["strategy"].nunique()
+    week = strategies[strategies == strategies.max()].index.max()
+    return extremes(rows[rows["cutoff_week"] == week].set_index("strategy")["catalog_coverage"],
+                    f"At backtest cutoff week {week}, the widest choice comes from {{name}}, "
+                    "{value:.1%} of the catalog's top items",
+                    "; the narrowest from {name}, {value:.1%}")
 
 
 @section("Catalog coverage", "recommendation_coverage")
@@ -293,13 +448,14 @@ def coverage(con) -> str:
                share_all_types_differ
         from recommendation_coverage order by cutoff_week, strategy
     """)
-    rows["cutoff"] = "week " + rows["cutoff_week"].astype(str)
-    fig = px.bar(rows, x="strategy", y="catalog_coverage", color="cutoff", barmode="group",
-                 text=rows["n_distinct_items"].map("{:,} items".format),
-                 hover_data=["n_users", "share_all_types_differ"],
+    shown = rows.assign(cutoff="week " + rows["cutoff_week"].astype(str),
+                        strategy=rows["strategy"].map(words))
+    fig = px.bar(shown, x="strategy", y="catalog_coverage", color="cutoff", barmode="group",
+                 text=shown["n_distinct_items"].map("{:,} items".format),
+                 hover_data=["n_users", "share_all_types_differ"], labels=labels(),
                  title="Share of the catalog (top items) among every customer's first five")
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")
-    return chart(fig, "catalog-coverage") + plain_table(rows.drop(columns="cutoff"))
+    return chart(fig, "catalog-coverage", coverage_takeaway(rows)) + plain_table(rows)
 
 
 @section("Who was evaluated", "evaluation_customers")
@@ -422,6 +578,13 @@ def send_files(con) -> str:
             + f'<table class="data"><tr>{header}</tr>{rows}</table>')
 
 
+def send_plan_takeaway(plan: pd.DataFrame) -> str:
+    """The channel with the most recipients per send, and the one with the fewest."""
+    return extremes(plan.groupby("channel", sort=True)["n_recipients"].mean(),
+                    "The {name} reaches the most customers, {value:,.0f} per send",
+                    "; the {name} the fewest, {value:,.0f}")
+
+
 @section("Next week's sends", "send_plan")
 def send_plan(con) -> str:
     plan = by_weekday(frame(con, """
@@ -432,8 +595,7 @@ def send_plan(con) -> str:
     plan["label"] = plan["send_time"] + ": " + plan["n_recipients"].map("{:,}".format)
     fig = px.bar(plan, x="send_weekday", y="n_recipients", color="channel", barmode="group",
                  text="label", color_discrete_map=CHANNEL_COLORS,
-                 hover_data=["send_id", "send_date", "window_end_date"],
-                 labels={"send_weekday": "weekday", "n_recipients": "recipients"},
+                 hover_data=["send_id", "send_date", "window_end_date"], labels=labels(),
                  title="Recipients per send, by weekday and channel (send time on the bar)")
     per_channel = plan.groupby("channel", sort=True)["n_recipients"].sum()
     weeks = ", ".join(str(week) for week in sorted(plan["send_week"].unique()))
@@ -441,14 +603,54 @@ def send_plan(con) -> str:
                       + ", ".join(f"{channel} {n:,}" for channel, n in per_channel.items())
                       + ". A receipt send's list is printed at every store visit until the "
                         "channel's next send.")
-            + chart(fig, "send-plan"))
+            + chart(fig, "send-plan", send_plan_takeaway(plan)))
+
+
+def sends_takeaway(sends: pd.DataFrame) -> str:
+    """Which scores higher in the latest fold, the sends or the single weekly list, and on which
+    weekday the gap is widest; why, where the data says: a later send of the week leaves out the
+    items of the earlier ones (int_send_picks), and its window may be longer or shorter."""
+    latest = sends[(sends["cutoff_week"] == sends["cutoff_week"].max()) & (sends["n_users"] > 0)]
+    if latest.empty:
+        return "No send of the latest backtest fold has a customer to evaluate."
+
+    def precision(rows: pd.DataFrame) -> tuple[float, float]:
+        return (weighted_mean(rows["precision"], rows["n_users"]),
+                weighted_mean(rows["single_list_precision"], rows["n_users"]))
+
+    send, single = precision(latest)
+    leader = ("the single weekly list scores higher than the sends" if single > send else
+              "the sends score higher than the single weekly list" if send > single else
+              "the sends score as the single weekly list")
+    text = (f"At backtest cutoff week {latest['cutoff_week'].iloc[0]}, {leader}: precision@5 "
+            f"{send:.3f} for the sends against {single:.3f} for the list")
+    days = [day for day in WEEKDAYS if day in set(latest["send_weekday"])]
+    if len(days) < 2:
+        return text + "."
+    by_day = {day: precision(latest[latest["send_weekday"] == day]) for day in days}
+    widest = max(days, key=lambda day: by_day[day][1] - by_day[day][0])
+    text += f"; the list's lead is widest on {widest} (" + ", ".join(
+        f"{day} {by_day[day][0]:.3f} against {by_day[day][1]:.3f}" for day in days) + ")"
+    if widest == days[0] or by_day[widest][1] <= by_day[widest][0]:
+        return text + "."
+    text += f": {widest}'s lists leave out the items sent earlier in the week"
+    window = (pd.to_datetime(latest["window_end_date"]) - pd.to_datetime(latest["send_date"])).dt.days
+    if window.notna().all():
+        lengths = window.groupby(latest["send_weekday"]).max()
+        others = lengths.drop(widest)
+        if (others < lengths[widest]).all():
+            text += f", although its window is longer ({lengths[widest]} days against {others.max()})"
+        elif (others > lengths[widest]).all():
+            text += f", and its window is shorter ({lengths[widest]} days against {others.min()})"
+    return text + "."
 
 
 @section("Each send in the backtest", "metrics_by_send")
 def sends_backtest(con) -> str:
     sends = by_weekday(frame(con, """
-        select cutoff_week, send_id, channel, send_weekday, n_recipients, n_users, precision,
-               hit_rate, single_list_precision, single_list_hit_rate
+        select cutoff_week, send_id, channel, send_weekday, send_date, window_end_date,
+               n_recipients, n_users, precision, hit_rate, single_list_precision,
+               single_list_hit_rate
         from metrics_by_send
     """), "channel").sort_values("cutoff_week", kind="stable")
     sends["send"] = sends["send_weekday"].str[:3] + " " + sends["channel"]
@@ -460,7 +662,7 @@ def sends_backtest(con) -> str:
         for name, column in zip(("the send", "the single weekly list"), columns)])
     fig = px.bar(long, x="send", y="value", color="list", barmode="group", facet_col="metric",
                  facet_row="fold", hover_data=["send_id", "n_recipients", "n_users"],
-                 labels={"value": "", "send": ""},
+                 labels=labels(value="share", send="send (weekday and channel)"),
                  facet_col_spacing=0.08,
                  title="Precision@5 and hit rate of each send in its window, against the single "
                        "weekly list of the same customers")
@@ -471,7 +673,8 @@ def sends_backtest(con) -> str:
     evaluated = latest["n_users"]
     if evaluated.sum() == 0:
         return (paragraph(f"Backtest cutoff week {latest['cutoff_week'].iloc[0]}: no recipient "
-                          "bought anything in a send's window.") + chart(fig, "sends-backtest"))
+                          "bought anything in a send's window.")
+                + chart(fig, "sends-backtest", sends_takeaway(sends)))
     return (paragraph(
         f"Backtest cutoff week {latest['cutoff_week'].iloc[0]}: over the {evaluated.sum():,} "
         f"customers evaluated in its {len(latest)} sends (recipients who bought in the send's "
@@ -479,7 +682,18 @@ def sends_backtest(con) -> str:
         f"against {weighted_mean(latest['single_list_precision'], evaluated):.3f} for the single "
         f"weekly list, hit rate {percent(weighted_mean(latest['hit_rate'], evaluated))} against "
         f"{percent(weighted_mean(latest['single_list_hit_rate'], evaluated))}.")
-            + chart(fig, "sends-backtest"))
+            + chart(fig, "sends-backtest", sends_takeaway(sends)))
+
+
+def recall_takeaway(recall: pd.DataFrame) -> str:
+    """The single source that finds the most purchases in the latest fold, and the least."""
+    single = latest(recall[recall["source"] != "all"])
+    if single.empty:
+        return "No single candidate source is measured."
+    return extremes(single.set_index("source")["recall"],
+                    f"At backtest cutoff week {single['cutoff_week'].iloc[0]}, the single source "
+                    "that finds the most purchases is {name}, {value:.1%}",
+                    "; the one that finds the fewest is {name}, {value:.1%}")
 
 
 @section("Where the ranker's candidates come from", "candidate_recall")
@@ -488,22 +702,37 @@ def candidate_recall(con) -> str:
         select cutoff_week, source, n_purchases, n_found, recall
         from candidate_recall order by cutoff_week desc, recall desc
     """)
-    recall["fold"] = "week " + recall["cutoff_week"].astype(str)
-    fig = px.bar(recall, y="source", x="recall", color="fold", barmode="group", orientation="h",
-                 text=recall["recall"].map(percent), hover_data=["n_purchases", "n_found"],
-                 labels={"recall": "share of the window's purchases among the candidates"},
+    shown = recall.assign(fold="week " + recall["cutoff_week"].astype(str),
+                          source=recall["source"].map(words))
+    fig = px.bar(shown, y="source", x="recall", color="fold", barmode="group", orientation="h",
+                 text=shown["recall"].map(percent), hover_data=["n_purchases", "n_found"],
+                 labels=labels(),
                  title="Recall of each candidate source (all: any source), per backtest cutoff")
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(tickformat=".0%", rangemode="tozero")
+    takeaway = recall_takeaway(recall)
     every = recall[(recall["source"] == "all")]
     if every.empty:
-        return chart(fig, "candidate-recall")
+        return chart(fig, "candidate-recall", takeaway)
     latest = every.iloc[0]
     return (paragraph(f"At backtest cutoff week {latest.cutoff_week}, the candidates of all "
                       f"sources hold {latest.n_found:,} of the {latest.n_purchases:,} items the "
                       f"evaluated customers bought in the window ({percent(latest.recall)}); "
                       "the ranker cannot pick the others.")
-            + chart(fig, "candidate-recall"))
+            + chart(fig, "candidate-recall", takeaway))
+
+
+def calibration_takeaway(deciles: pd.DataFrame) -> str:
+    """Purchases against predictions over every decile of the latest fold: within 10 % counts
+    as calibrated, beyond it the ranker is too cautious or too confident."""
+    fold = latest(deciles)
+    ratio = ((fold["purchase_rate"] * fold["n_candidates"]).sum()
+             / (fold["mean_probability"] * fold["n_candidates"]).sum())
+    verdict = ("about as many as it predicts" if abs(ratio - 1) <= 0.1 else
+               "more than it predicts: it is too cautious" if ratio > 1 else
+               "fewer than it predicts: it is too confident")
+    return (f"At backtest cutoff week {fold['cutoff_week'].iloc[0]}, customers bought "
+            f"{ratio:.2f} times the ranker's predicted purchases over all deciles, {verdict}.")
 
 
 @section("Is the ranker's probability right", "calibration")
@@ -515,8 +744,7 @@ def calibration(con) -> str:
     deciles["fold"] = "week " + deciles["cutoff_week"].astype(str)
     fig = px.line(deciles, x="mean_probability", y="purchase_rate", color="fold", markers=True,
                   log_x=True, log_y=True, hover_data=["decile", "n_candidates"],
-                  labels={"mean_probability": "predicted purchase probability (decile mean)",
-                          "purchase_rate": "share bought in the window"},
+                  labels=labels(),
                   title="Predicted against observed, per decile of the ranker's probability")
     rates = deciles[["mean_probability", "purchase_rate"]].to_numpy()
     low, high = float(rates[rates > 0].min()), float(rates.max())  # log axes: no 0
@@ -531,7 +759,18 @@ def calibration(con) -> str:
                       f"of them were bought; the bottom decile {bottom.mean_probability:.3g} "
                       f"against {bottom.purchase_rate:.3g}. On the dashed line, probability x "
                       "price is money.")
-            + chart(fig, "calibration"))
+            + chart(fig, "calibration", calibration_takeaway(deciles)))
+
+
+def goal_takeaway(goal: pd.DataFrame) -> str:
+    """The range of the uplift the channel mixes need, from the largest reach to the smallest."""
+    low, high = goal.loc[goal["required_uplift"].idxmin()], goal.loc[goal["required_uplift"].idxmax()]
+    if low.channels == high.channels:
+        return (f"{low.channels.capitalize()} needs {percent(low.required_uplift, signed=True)} "
+                "from the customers it reaches.")
+    return (f"The uplift needed runs from {percent(low.required_uplift, signed=True)} "
+            f"({low.channels}) to {percent(high.required_uplift, signed=True)} ({high.channels}): "
+            "the less of the revenue a mix reaches, the more each reached customer must add.")
 
 
 @section("What the revenue goal asks of each channel", "experiment_goal")
@@ -555,7 +794,8 @@ def experiment_goal(con) -> str:
                   annotation_position="bottom right")
     fig.update_layout(title="Uplift the reached customers' spend needs for the goal, per channel "
                             "mix", yaxis_autorange="reversed", xaxis_tickformat=".0%",
-                      height=220 + 40 * len(goal))
+                      xaxis_title="uplift of the reached customers' spend",
+                      yaxis_title="channels that reach the customers", height=220 + 40 * len(goal))
     text = ("Customers no channel reaches add nothing, so the reached customers must carry the "
             "whole goal.")
     email = goal[goal["channels"] == "email"]
@@ -573,7 +813,16 @@ def experiment_goal(con) -> str:
                  "among the reached customers once the campaign reaches all of them, and "
                  f"{percent(everyone.required_uplift_during_test, signed=True)} among the treated ones "
                  "while the test holds the control group out, since they alone carry the goal then.")
-    return paragraph(text) + chart(fig, "experiment-goal")
+    return paragraph(text) + chart(fig, "experiment-goal", goal_takeaway(goal))
+
+
+def power_takeaway(power: pd.DataFrame) -> str:
+    """How much CUPED shrinks the minimum detectable effect, in the median pair."""
+    change = (power["mde_cuped"] / power["mde"] - 1).median()
+    if change == 0:
+        return "CUPED leaves the minimum detectable effect as it is."
+    return (f"CUPED {'shrinks' if change < 0 else 'raises'} the minimum detectable effect by "
+            f"{percent(abs(change))} in the median channel and metric.")
 
 
 @section("What the experiment can detect", "experiment_power")
@@ -589,7 +838,7 @@ def experiment_power(con) -> str:
                  facet_col="metric", category_orders={"metric": metrics},
                  text=long["mde"].map("{:.0%}".format),
                  hover_data=["n_customers", "n_control", "required_customers"],
-                 labels={"mde": "minimum detectable effect", "channel": ""},
+                 labels=labels(mde="minimum detectable effect"),
                  title="Minimum detectable effect per channel and metric (dashed: the goal)")
     fig.update_traces(textangle=0)
     facet_titles_without_names(fig)
@@ -605,7 +854,17 @@ def experiment_power(con) -> str:
         text += (f" The closest, {closest.channel} {closest.metric}, detects "
                  f"{percent(closest.mde_cuped)} against a goal of {percent(closest.goal_uplift)}; "
                  f"{closest.required_customers:,.0f} customers would detect the goal.")
-    return paragraph(text) + chart(fig, "experiment-power")
+    return paragraph(text) + chart(fig, "experiment-power", power_takeaway(power))
+
+
+def aa_takeaway(long: pd.DataFrame) -> str:
+    """The range of the false-positive rates where the readout gives a p-value."""
+    rates = long.loc[long["status"] == "ok", "false_positive_rate"]
+    if rates.empty:
+        return "No channel has groups large enough for a p-value: no rate here judges the readout."
+    return (f"Where the readout gives a p-value, it finds an effect that is not there in "
+            f"{percent(rates.min())} to {percent(rates.max())} of the draws, against the 5 % it "
+            "should.")
 
 
 @section("Does the readout lie: the A/A check", "experiment_aa")
@@ -622,7 +881,7 @@ def experiment_aa(con) -> str:
                      facet_col="metric",
                      category_orders={"metric": metrics},
                      hover_data=["n_salts", "mean_control_customers"],
-                     labels={"false_positive_rate": "salts with p < 0.05", "channel": ""},
+                     labels=labels(false_positive_rate="control groups drawn with p < 0.05"),
                      title=f"False-positive rate of the readout on data without treatment "
                            f"(band: 5 % ± {AA_BAND_ERRORS:g} binomial standard errors)")
     fig.update_traces(marker_size=11)
@@ -644,7 +903,23 @@ def experiment_aa(con) -> str:
                       f"p-value (enough customers per group), {outside} lie outside the band where "
                       "a calibrated readout keeps them; the others are shown for what they are, "
                       "too small a group to read.")
-            + chart(fig, "experiment-aa"))
+            + chart(fig, "experiment-aa", aa_takeaway(long)))
+
+
+def readout_takeaway(read: pd.DataFrame) -> str:
+    """Which channels' primary metric has a 95 % interval (with CUPED) above or below zero."""
+    primary = read[(read["role"] == "primary") & (read["status"] == "ok")]
+    if primary.empty:
+        return "No channel has enough customers to read its primary metric yet."
+    metric = words(primary["metric"].iloc[0])
+    above = ", ".join(primary.loc[primary["ci_low_cuped"] > 0, "channel"])
+    below = ", ".join(primary.loc[primary["ci_high_cuped"] < 0, "channel"])
+    if not above and not below:
+        return (f"No channel's 95 % interval of {metric} excludes zero: the readout shows no "
+                "effect yet.")
+    return (f"The 95 % interval of {metric} lies "
+            + "; ".join(part for part in (above and f"above zero for {above}",
+                                          below and f"below zero for {below}") if part) + ".")
 
 
 @section("The campaign's readout", "experiment_readout")
@@ -669,7 +944,7 @@ def experiment_readout(con) -> str:
                      error_y=long["ci_high"] - long["effect"],
                      error_y_minus=long["effect"] - long["ci_low"],
                      hover_data=["p_value", "n_treatment", "n_control", "status"],
-                     labels={"effect": "treatment / control - 1", "channel": ""},
+                     labels=labels(effect="treatment / control - 1"),
                      title="Effect of the campaign with its 95 % interval, per channel and metric")
     fig.update_traces(marker_size=10)
     fig.update_layout(scattermode="group")
@@ -698,7 +973,20 @@ def experiment_readout(con) -> str:
                                             "the planned share (no p below 0.001).")
                         + " Guardrail (baskets per customer): "
                         + (f"FELL in {', '.join(fallen)}." if fallen else "did not fall significantly."))
-            + chart(fig, "experiment-readout"))
+            + chart(fig, "experiment-readout", readout_takeaway(read)))
+
+
+def weekly_takeaway(weekly: pd.DataFrame) -> str:
+    """Whether a channel's p-value of the latest look lies below the sequential test's level."""
+    latest = weekly[weekly["look"] == weekly["look"].max()]
+    week, level = int(latest["send_week"].iloc[0]), float(latest["nominal_alpha"].iloc[0])
+    claimed = latest[latest["p_value_cuped"] <= latest["nominal_alpha"]]
+    if not claimed.empty:
+        return (f"In week {week}, {', '.join(claimed['channel'])} lies below the sequential level "
+                f"of {level:.2g}: an effect on revenue per customer the test may claim.")
+    lowest = latest.loc[latest["p_value_cuped"].idxmin()]
+    return (f"In week {week}, no channel lies below the sequential level of {level:.2g} (lowest: "
+            f"{lowest.channel}, p {lowest.p_value_cuped:.2g}): no effect to claim yet.")
 
 
 @section("The campaign read every week", "experiment_readout_weekly")
@@ -715,7 +1003,7 @@ def experiment_readout_weekly(con) -> str:
     fig = px.line(weekly, x="send_week", y="p_value_cuped", color="channel", markers=True,
                   color_discrete_map=CHANNEL_COLORS, log_y=True,
                   hover_data=["look", "effect_cuped", "nominal_alpha"],
-                  labels={"send_week": "send week", "p_value_cuped": "p-value of revenue per customer"},
+                  labels=labels(p_value_cuped="p-value of revenue per customer"),
                   title="Each week's p-value against the sequential test's level (dashed) and 0.05 (dotted)")
     boundary = weekly.drop_duplicates("look").sort_values("look")
     fig.add_scatter(x=boundary["send_week"], y=boundary["nominal_alpha"], mode="lines",
@@ -730,7 +1018,25 @@ def experiment_readout_weekly(con) -> str:
                       f"{claims} by the sequential test, which keeps the false-positive rate at 5 % "
                       f"however often it is read. A naive weekly p below 0.05 occurred for {naive}; "
                       "acting on it would claim effects far more often than 5 %.")
-            + chart(fig, "experiment-weekly"))
+            + chart(fig, "experiment-weekly", weekly_takeaway(weekly)))
+
+
+def power_weekly_takeaway(power: pd.DataFrame) -> str:
+    """The first week each channel detects the goal; if none does, the closest at the end."""
+    goal = float(power["goal_uplift"].iloc[0])
+    power = power.dropna(subset=["mde_cuped_sequential"])
+    if power.empty:
+        return "No channel has enough customers yet to give a detectable uplift."
+    reached = power[power["mde_cuped_sequential"] <= goal].groupby("channel", sort=True)["weeks"].min()
+    if not reached.empty:
+        return ("The weekly readout detects the goal of " + percent(goal, signed=True) + " "
+                + ", ".join(f"for {channel} from week {weeks}" for channel, weeks in reached.items())
+                + ".")
+    final = power[power["weeks"] == power["weeks"].max()]
+    closest = final.loc[final["mde_cuped_sequential"].idxmin()]
+    return (f"No channel detects the goal of {percent(goal, signed=True)} within "
+            f"{int(closest.weeks)} weeks; the closest, {closest.channel}, detects "
+            f"{percent(closest.mde_cuped_sequential)}.")
 
 
 @section("How the detectable effect shrinks week by week", "experiment_power_weekly")
@@ -741,8 +1047,8 @@ def experiment_power_weekly(con) -> str:
     """)
     fig = px.line(power, x="weeks", y="mde_cuped_sequential", color="channel", markers=True,
                   color_discrete_map=CHANNEL_COLORS, hover_data=["mde_cuped", "status"],
-                  labels={"weeks": "weeks of the campaign read",
-                          "mde_cuped_sequential": "minimum detectable uplift of revenue per customer"},
+                  labels=labels(weeks="weeks of the campaign read",
+                                mde_cuped_sequential="minimum detectable uplift of revenue per customer"),
                   title="Smallest uplift of revenue per customer the weekly readout detects (80 % power, CUPED)")
     goal = float(power["goal_uplift"].iloc[0])
     fig.add_hline(y=goal, line_dash="dash", line_color="grey",
@@ -756,7 +1062,34 @@ def experiment_power_weekly(con) -> str:
     return (paragraph(f"From the weeks before the campaign: {text}. The detectable uplift falls "
                       "quickly over the first weeks, then slowly: the customers' own differences "
                       "stay, and CUPED removes only what the pre-period explains.")
-            + chart(fig, "experiment-power-weekly"))
+            + chart(fig, "experiment-power-weekly", power_weekly_takeaway(power)))
+
+
+def hits_takeaway(treated: pd.DataFrame) -> str:
+    """The channel whose recipients bought most of their items in the latest week."""
+    read = treated.dropna(subset=["hit_rate"])
+    if read.empty:
+        return "No week has recipients to read a hit rate from yet."
+    week = latest(read, "send_week")
+    return extremes(week.set_index("channel")["hit_rate"],
+                    f"In week {week['send_week'].iloc[0]}, {{value:.1%}} of the {{name}} "
+                    "recipients bought one of their items",
+                    ", the most of any channel; {name} {value:.1%}")
+
+
+def revenue_takeaway(weekly: pd.DataFrame) -> str:
+    """Revenue per customer of the treatment against the control over every recorded week,
+    weighted by the audience."""
+    spend = {group: weighted_mean(rows["revenue_per_customer"], rows["audience"])
+             for group, rows in weekly.groupby("experiment_group")}
+    if not {"treatment", "control"} <= set(spend):
+        return "Only one group has recorded weeks: nothing to compare yet."
+    difference = spend["treatment"] - spend["control"]
+    return (f"Over the recorded weeks, the treatment spent ${spend['treatment']:,.2f} per customer "
+            f"and the held-out control ${spend['control']:,.2f}, "
+            + (f"${abs(difference):,.2f} {'more' if difference > 0 else 'less'}" if difference
+               else "the same")
+            + "; the readout says whether that is more than chance.")
 
 
 @section("The campaign over time", "campaign_weekly")
@@ -770,14 +1103,12 @@ def campaign_over_time(con) -> str:
     hits = px.line(treated, x="send_week", y="hit_rate", color="channel", markers=True,
                    color_discrete_map=CHANNEL_COLORS,
                    hover_data=["recipients", "buyers", "item_hit_rate", "windows_complete"],
-                   labels={"send_week": "send week", "hit_rate": "recipients who bought a sent item"},
+                   labels=labels(hit_rate="recipients who bought a sent item"),
                    title="Hit rate of the week's lists: recipients who bought one of their items in its window")
     hits.update_yaxes(tickformat=".0%", rangemode="tozero")
     hits.update_xaxes(dtick=1)
     revenue = px.line(weekly, x="send_week", y="revenue_per_customer", color="experiment_group",
-                      facet_col="channel", markers=True, hover_data=["audience"],
-                      labels={"send_week": "send week", "revenue_per_customer": "revenue per customer",
-                              "experiment_group": "group"},
+                      facet_col="channel", markers=True, hover_data=["audience"], labels=labels(),
                       title="Revenue per customer in the send week, treatment against the held-out control")
     facet_titles_without_names(revenue)
     revenue.update_xaxes(dtick=1)
@@ -790,7 +1121,20 @@ def campaign_over_time(con) -> str:
     weeks = weekly["send_week"]
     return (paragraph(f"{weeks.nunique()} recorded send weeks ({weeks.min()}-{weeks.max()}) from the "
                       f"ledger. {repeat_note}")
-            + chart(hits, "campaign-hits") + chart(revenue, "campaign-revenue"))
+            + chart(hits, "campaign-hits", hits_takeaway(treated))
+            + chart(revenue, "campaign-revenue", revenue_takeaway(weekly)))
+
+
+def real_campaigns_takeaway(campaigns: pd.DataFrame) -> str:
+    """In how many campaigns the share of buyers rose, and the largest rise and fall."""
+    change = (campaigns["coupon_buy_rate"] - campaigns["coupon_buy_rate_before"]).rename("change")
+    rows = campaigns.assign(change=change).sort_values("change", kind="stable")
+    rose, top, bottom = int((change > 0).sum()), rows.iloc[-1], rows.iloc[0]
+    text = (f"The share buying a coupon product rose in {rose} of {len(rows)} campaigns; most in "
+            f"{top.campaign} ({top.change:+.1%} points)")
+    if bottom.change < 0:
+        text += f", and fell most in {bottom.campaign} ({bottom.change:+.1%} points)"
+    return text + "."
 
 
 @section("The retailer's own campaigns", "real_campaigns")
@@ -808,7 +1152,8 @@ def real_campaigns(con) -> str:
                                            ("during the campaign", "coupon_buy_rate"))])
     fig = px.bar(long, x="campaign", y="rate", color="window", barmode="group",
                  hover_data=["households", "redeemers", "redemption_rate", "start_date", "end_date"],
-                 labels={"rate": "households who bought a coupon product", "campaign": ""},
+                 labels=labels(rate="households who bought a coupon product",
+                               campaign="campaign (number and type)"),
                  title="Households reached who bought one of the campaign's coupon products")
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")
     lift = weighted_mean(campaigns["coupon_buy_rate"] - campaigns["coupon_buy_rate_before"],
@@ -819,7 +1164,19 @@ def real_campaigns(con) -> str:
                       f"redeemed a coupon, and the share buying a coupon product changed by "
                       f"{lift:+.1%} points from the window before to the campaign's (weighted by "
                       "households): real exposure, read by the same response rule as the sends.")
-            + chart(fig, "real-campaigns"))
+            + chart(fig, "real-campaigns", real_campaigns_takeaway(campaigns)))
+
+
+def grid_takeaway(grid: pd.DataFrame) -> str:
+    """The configuration with the best precision@5 against the fastest one."""
+    best = grid.loc[grid["precision_at_5"].idxmax()]
+    fastest = grid.loc[grid["fit_seconds"].idxmin()]
+    text = (f"The best configuration, {best.configuration} ({best.weighting} weighting), reaches "
+            f"precision@5 {best.precision_at_5:.3f} in {best.fit_seconds:.1f} s")
+    if fastest.name == best.name:
+        return text + ", and it is also the fastest."
+    return (f"{text}; the fastest, {fastest.configuration}, reaches "
+            f"{fastest.precision_at_5:.3f} in {fastest.fit_seconds:.1f} s.")
 
 
 @section("The ALS grid search", "als_grid")
@@ -830,12 +1187,12 @@ def als_grid(con) -> str:
                              grid["iterations"].astype(str) + " sweeps")
     fig = px.scatter(grid, x="fit_seconds", y="precision_at_5", color="weighting",
                      symbol="factors", hover_name="configuration",
-                     hover_data=["money_precision_at_5", "rank"], render_mode="svg",
+                     hover_data=["money_precision_at_5", "rank"], render_mode="svg", labels=labels(),
                      title="Plain ALS top 5 per configuration: precision@5 against fit time")
     fig.update_yaxes(tickformat=".1%")
     return (paragraph("make grid only: every configuration of the course's grid, fitted on the "
                       "latest backtest cutoff.")
-            + chart(fig, "als-grid") + plain_table(grid.drop(columns="configuration").head(10)))
+            + chart(fig, "als-grid", grid_takeaway(grid)) + plain_table(grid.drop(columns="configuration").head(10)))
 
 
 # --- the page ------------------------------------------------------------------------------

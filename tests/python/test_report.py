@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import math
 import re
 
@@ -229,14 +230,212 @@ def chart_json(body: str) -> str:
     return re.search(r"Plotly.newPlot\((.*?)\)\s*};", body, re.S).group(1)
 
 
+def chart_figures(page: str) -> dict[str, tuple[list, dict]]:
+    """Every chart of the page by name: its plotly traces and layout, as the page's script
+    passes them to Plotly.newPlot."""
+    decoder, figures = json.JSONDecoder(), {}
+    for match in re.finditer(r'Plotly\.newPlot\(\s*"chart-([^"]+)",\s*', page):
+        data, end = decoder.raw_decode(page, match.end())
+        layout, _ = decoder.raw_decode(page, end + len(page[end:]) - len(page[end:].lstrip(", \n")))
+        figures[match.group(1)] = (data, layout)
+    return figures
+
+
+def raw_names(data: list, layout: dict, columns: set[str]) -> list[str]:
+    """What a reader sees of a figure (axis, legend and facet titles, legend entries, category
+    ticks) that is a column name or a code: with an underscore, or a column of the database that
+    report.WORDS does not hold as a word already; and a missing x or y axis title."""
+    axes = {key: (value.get("title") or {}).get("text") for key, value in layout.items()
+            if re.fullmatch(r"[xy]axis\d*", key)}
+    shown = [title for title in axes.values() if title]
+    shown += [(layout.get("legend", {}).get("title") or {}).get("text") or ""]
+    shown += [note.get("text", "") for note in layout.get("annotations", [])]
+    for trace in data:
+        shown.append(trace.get("name") or "")
+        shown += [value for axis in ("x", "y") if isinstance(trace.get(axis), list)
+                  for value in trace[axis] if isinstance(value, str)]
+    raw = sorted({text for text in shown if "_" in text
+                  or (text in columns and report.WORDS.get(text) != text)})
+    missing = [f"no {axis} axis title" for axis in "xy"
+               if not any(title for key, title in axes.items() if key.startswith(axis))]
+    return raw + missing
+
+
+def chart_takeaways(page: str) -> dict[str, str]:
+    """Each chart's name and the takeaway right under it (none: the chart is missing here)."""
+    return dict(re.findall(r'data-chart="([^"]+)">(?:(?!data-chart=).)*?</div></div>'
+                           r'<p class="takeaway">([^<]+)</p>', page, re.S))
+
+
+def test_charts_show_words_not_column_names(database):
+    page = report.write(database).read_text()
+    con = duckdb.connect(str(database), read_only=True)
+    columns = {name for (name,) in con.execute(
+        "select distinct column_name from information_schema.columns").fetchall()}
+    con.close()
+    figures = chart_figures(page)
+    assert sorted(figures) == sorted(re.findall(r'data-chart="([^"]+)"', page))
+    problems = {name: raw_names(data, layout, columns) for name, (data, layout) in figures.items()}
+    assert {name: found for name, found in problems.items() if found} == {}
+    # the control: a chart drawn from the raw columns is caught
+    raw = report.px.bar(pd.DataFrame({"slot": ["promo"], "hit_rate": [0.4]}), x="slot",
+                        y="hit_rate", color="slot")
+    (data, layout), = chart_figures(report.chart(raw, "raw", "a takeaway")).values()
+    assert raw_names(data, layout, {"slot", "hit_rate"}) == ["hit_rate", "slot"]
+
+
+def test_every_chart_has_a_takeaway_under_it(database):
+    page = report.write(database).read_text()
+    takeaways = chart_takeaways(page)
+    assert list(takeaways) == re.findall(r'data-chart="([^"]+)"', page)
+    assert all(text.strip().endswith(".") for text in takeaways.values()), takeaways
+
+
+def rows(columns: str, *values: tuple) -> pd.DataFrame:
+    return pd.DataFrame(list(values), columns=columns.split())
+
+
+# Each takeaway helper on a small table whose answer is known, as the section's query gives it.
+TAKEAWAYS = [
+    # fold means at k = 5: own top (0.3 + 0.5) / 2 = 0.4, popularity 0.15; k = 1 does not count
+    (report.strategy_takeaway,
+     rows("cutoff_week strategy k precision", (47, "own_top", 5, 0.3), (50, "own_top", 5, 0.5),
+          (47, "popularity", 5, 0.1), (50, "popularity", 5, 0.2), (50, "popularity", 1, 0.9)),
+     "At 5 items the best precision, 0.400, comes from the customer's own top items, against "
+     "0.150 from the most popular items, the next best (mean of the 2 backtest folds)."),
+    # the latest fold only: new sold best at 47
+    (report.slot_takeaway,
+     rows("cutoff_week slot hit_rate", (47, "new", 0.9), (50, "new", 0.1), (50, "promo", 0.4),
+          (50, "upsell", 0.2)),
+     "At backtest cutoff week 50, the items 'on promotion' sell best: 40.0% of them were bought, "
+     "against 10.0% of the items 'new for you'."),
+    (report.funnel_takeaway,
+     report.funnel_stages(rows("rule_order rule lines", (1, "non_positive_quantity", 10),
+                               (2, "unknown_product", 5), (3, "kept", 85))),
+     "Cleaning keeps 85 of 100 raw lines (85.0%); the rule that drops the most is 'quantity zero "
+     "or below', 10 lines."),
+    (report.price_takeaway,
+     rows("median_price upsell_threshold upsell_price", (2.0, 3.0, 4.0), (1.0, 2.0, 3.0),
+          (9.0, 9.0, 9.0)),
+     "The typical upsell item costs $4.00, against a typical threshold of $3.00 and a typical "
+     "price paid of $2.00 (medians over the customers)."),
+    # price / threshold: 0.5, 0.8, 1.0
+    (report.upsell_takeaway,
+     rows("upsell_threshold upsell_price", (4.0, 2.0), (5.0, 4.0), (3.0, 3.0)),
+     "The median upsell item costs 0.80 times the customer's threshold, below it."),
+    # the production cutoff 53 has the e-mail alone: the comparison is at 50
+    (report.coverage_takeaway,
+     rows("cutoff_week strategy catalog_coverage", (50, "popularity", 0.001),
+          (50, "own_top", 0.9), (50, "email_policy", 0.3), (53, "email_policy", 0.95)),
+     "At backtest cutoff week 50, the widest choice comes from the customer's own top items, "
+     "90.0% of the catalog's top items; the narrowest from the most popular items, 0.1%."),
+    (report.send_plan_takeaway,
+     rows("channel n_recipients", ("email", 100), ("email", 120), ("receipt", 2000)),
+     "The receipt reaches the most customers, 2,000 per send; the e-mail the fewest, 110."),
+    # Wednesday (20 customers) 0.1 against 0.1, Friday (30) 0.05 against 0.2: the list leads,
+    # by most on Friday, whose window is longer
+    (report.sends_takeaway,
+     rows("cutoff_week send_weekday send_date window_end_date n_users precision "
+          "single_list_precision",
+          (50, "Friday", "2017-12-15", "2017-12-20", 30, 0.05, 0.2),
+          (50, "Wednesday", "2017-12-13", "2017-12-15", 20, 0.1, 0.1),
+          (47, "Wednesday", "2017-11-22", "2017-11-24", 99, 0.9, 0.0)),
+     "At backtest cutoff week 50, the single weekly list scores higher than the sends: "
+     "precision@5 0.070 for the sends against 0.160 for the list; the list's lead is widest on "
+     "Friday (Wednesday 0.100 against 0.100, Friday 0.050 against 0.200): Friday's lists leave "
+     "out the items sent earlier in the week, although its window is longer (5 days against 2)."),
+    # the other way round, without dates: no reason given that the data does not show
+    (report.sends_takeaway,
+     rows("cutoff_week send_weekday send_date window_end_date n_users precision "
+          "single_list_precision",
+          (50, "Wednesday", None, None, 10, 0.3, 0.1), (50, "Friday", None, None, 10, 0.2, 0.2)),
+     "At backtest cutoff week 50, the sends score higher than the single weekly list: "
+     "precision@5 0.250 for the sends against 0.150 for the list; the list's lead is widest on "
+     "Friday (Wednesday 0.300 against 0.100, Friday 0.200 against 0.200)."),
+    (report.recall_takeaway,
+     rows("cutoff_week source recall", (50, "all", 0.5), (50, "own", 0.3), (50, "upsell", 0.01),
+          (50, "als", 0.2), (47, "popular", 0.9)),
+     "At backtest cutoff week 50, the single source that finds the most purchases is the "
+     "customer's own history, 30.0%; the one that finds the fewest is upsell, 1.0%."),
+    # bought (0.1 + 0.01) x 100 against predicted (0.2 + 0.02) x 100: half
+    (report.calibration_takeaway,
+     rows("cutoff_week n_candidates mean_probability purchase_rate", (50, 100, 0.2, 0.1),
+          (50, 100, 0.02, 0.01), (47, 100, 0.01, 0.5)),
+     "At backtest cutoff week 50, customers bought 0.50 times the ranker's predicted purchases "
+     "over all deciles, fewer than it predicts: it is too confident."),
+    (report.goal_takeaway,
+     rows("channels required_uplift", ("email + receipt", 0.06), ("email", 1.2),
+          ("receipt", 0.07)),
+     "The uplift needed runs from +6.0% (email + receipt) to +120.0% (email): the less of the "
+     "revenue a mix reaches, the more each reached customer must add."),
+    # CUPED / plain - 1: -0.5, -0.25, 0
+    (report.power_takeaway,
+     rows("mde mde_cuped", (0.4, 0.2), (0.4, 0.3), (0.1, 0.1)),
+     "CUPED shrinks the minimum detectable effect by 25.0% in the median channel and metric."),
+    # the rate of a group too small for a p-value does not count
+    (report.aa_takeaway,
+     rows("status false_positive_rate", ("ok", 0.04), ("ok", 0.07), ("too few customers", 0.5)),
+     "Where the readout gives a p-value, it finds an effect that is not there in 4.0% to 7.0% "
+     "of the draws, against the 5 % it should."),
+    (report.readout_takeaway,
+     rows("channel metric role status ci_low_cuped ci_high_cuped",
+          ("email", "revenue_per_customer", "primary", "ok", 0.01, 0.2),
+          ("receipt", "revenue_per_customer", "primary", "ok", -0.05, 0.1),
+          ("receipt", "baskets_per_customer", "guardrail", "ok", -0.3, -0.1)),
+     "The 95 % interval of revenue per customer lies above zero for email."),
+    (report.weekly_takeaway,
+     rows("look send_week channel p_value_cuped nominal_alpha", (1, 37, "receipt", 0.001, 0.01),
+          (2, 38, "receipt", 0.04, 0.002), (2, 38, "email", 0.3, 0.002)),
+     "In week 38, no channel lies below the sequential level of 0.002 (lowest: receipt, p "
+     "0.04): no effect to claim yet."),
+    (report.power_weekly_takeaway,
+     rows("weeks channel mde_cuped_sequential goal_uplift", (1, "receipt", 0.1, 0.06),
+          (2, "receipt", 0.05, 0.06), (3, "receipt", 0.04, 0.06), (3, "email", 0.5, 0.06)),
+     "The weekly readout detects the goal of +6.0% for receipt from week 2."),
+    # too few customers in every channel (the 60-household sample): no MDE at all
+    (report.power_weekly_takeaway,
+     rows("weeks channel mde_cuped_sequential goal_uplift", (1, "receipt", None, 0.06),
+          (1, "email", None, 0.06)),
+     "No channel has enough customers yet to give a detectable uplift."),
+    (report.hits_takeaway,
+     rows("send_week channel hit_rate", (50, "email", 0.9), (51, "email", 0.2),
+          (51, "push", 0.3), (51, "receipt", None)),
+     "In week 51, 30.0% of the push recipients bought one of their items, the most of any "
+     "channel; e-mail 20.0%."),
+    # treatment (40 x 90 + 42 x 10) / 100 = 40.2 against control 38
+    (report.revenue_takeaway,
+     rows("experiment_group audience revenue_per_customer", ("treatment", 90, 40.0),
+          ("treatment", 10, 42.0), ("control", 10, 38.0)),
+     "Over the recorded weeks, the treatment spent $40.20 per customer and the held-out control "
+     "$38.00, $2.20 more; the readout says whether that is more than chance."),
+    (report.real_campaigns_takeaway,
+     rows("campaign coupon_buy_rate coupon_buy_rate_before", ("#8 Type A", 0.9, 0.8),
+          ("#9 Type B", 0.3, 0.35), ("#3 Type C", 0.5, 0.45)),
+     "The share buying a coupon product rose in 2 of 3 campaigns; most in #8 Type A (+10.0% "
+     "points), and fell most in #9 Type B (-5.0% points)."),
+    (report.grid_takeaway,
+     rows("configuration weighting precision_at_5 fit_seconds", ("64 factors", "bm25", 0.2, 9.0),
+          ("32 factors", "none", 0.1, 2.0)),
+     "The best configuration, 64 factors (bm25 weighting), reaches precision@5 0.200 in 9.0 s; "
+     "the fastest, 32 factors, reaches 0.100 in 2.0 s."),
+]
+
+
+@pytest.mark.parametrize(("helper", "table", "expected"), TAKEAWAYS,
+                         ids=[f"{helper.__name__}-{number}"
+                              for number, (helper, _, _) in enumerate(TAKEAWAYS)])
+def test_takeaway_helpers_say_what_their_table_shows(helper, table, expected):
+    assert helper(table) == expected
+
+
 def test_funnel_stages_count_the_lines_left_after_each_rule():
     rules = pd.DataFrame({"rule_order": [3, 1, 2, 4],
                           "rule": ["duplicate_line", "non_positive_quantity", "unknown_product",
                                    "kept"],
                           "lines": [0, 10, 5, 85]})
     stages = report.funnel_stages(rules)
-    assert stages["stage"].tolist() == ["raw lines", "after non_positive_quantity",
-                                        "after unknown_product", "after duplicate_line"]
+    assert stages["stage"].tolist() == ["raw lines", "after quantity zero or below",
+                                        "after unknown product", "after duplicate line"]
     assert stages["lines"].tolist() == [100, 90, 85, 85]
     assert stages["dropped"].tolist() == [0, 10, 5, 0]
 
