@@ -18,7 +18,14 @@ install. Without dbt-spark installed this module does nothing.
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
+from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
+
+import duckdb
 
 try:
     from dbt.adapters.base import PythonJobHelper
@@ -28,6 +35,11 @@ except ImportError:  # the DuckDB-only install
     PythonJobHelper = object
 
 SESSION = "session"
+
+# The executors' Python workers run recsys code (the ranker's scoring, mapInArrow): by default
+# they use this interpreter, the project's venv, where recsys is installed. On a cluster whose
+# machines keep it elsewhere, set PYSPARK_PYTHON or spark.pyspark.python (docs/spark.md).
+os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
 
 class SessionPythonJobHelper(PythonJobHelper):
@@ -59,9 +71,12 @@ def _load_raw(self, data_dir: str, last_data_week: int) -> str:
     """Load the raw files as the tables of the dbt source ``raw``, and the campaign ledger as
     those of the source ``ledger``, and return the hook's SQL.
 
-    Spark cannot run DuckDB's readers in a view, so the files are read by DuckDB on the driver
-    and saved as tables (recsys.sources.read), as the former raw_* Python models did. The ledger
-    is parquet, which Spark reads itself.
+    Spark cannot run DuckDB's readers in a view, so DuckDB reads the files on the driver with the
+    same SQL (recsys.sources.READERS: the types and values of the DuckDB build) and writes each
+    entity as parquet into a staging folder inside the warehouse, streaming; the executors read
+    that parquet and save the table. So no raw row passes through the driver's Python or JVM
+    memory (tests/python/test_spark_driver.py), on a cluster as locally; the staging folder is
+    deleted afterwards. The ledger is parquet, which Spark reads itself.
     """
     from pyspark.sql import SparkSession
 
@@ -69,15 +84,42 @@ def _load_raw(self, data_dir: str, last_data_week: int) -> str:
 
     spark = SparkSession.builder.getOrCreate()
     spark.sql(f"create database if not exists {sources.RAW_SCHEMA}")
-    for entity in sources.READERS:
-        frame = sources.read(entity, data_dir or None, spark)
-        if entity == "transactions" and last_data_week:
-            frame = frame.filter(f"week <= {int(last_data_week)}")
-        frame.write.mode("overwrite").saveAsTable(f"{sources.RAW_SCHEMA}.{entity}")
+    staging = _raw_staging_folder(spark)
+    source = sources.locate(data_dir or None)
+    con = duckdb.connect()
+    # DuckDB's share of the driver process: bounded, it spills beyond (the promotion calendar's
+    # aggregate); the order of the rows does not matter to a table
+    con.execute("set memory_limit = '1GB'; set preserve_insertion_order = false; "
+                "set enable_progress_bar = false")
+    try:
+        for entity, reader in sources.READERS.items():
+            path = staging / f"{entity}.parquet"
+            con.execute(f"copy ({reader(source)}) to {sources.sql_string(path)} (format parquet)")
+            frame = spark.read.parquet(str(path))
+            if entity == "transactions" and last_data_week:
+                frame = frame.filter(f"week <= {int(last_data_week)}")
+            frame.write.mode("overwrite").saveAsTable(f"{sources.RAW_SCHEMA}.{entity}")
+    finally:
+        con.close()
+        shutil.rmtree(staging, ignore_errors=True)
     spark.sql(f"create database if not exists {ledger.LEDGER_SCHEMA}")
     for entity, select in ledger.spark_sources(spark, dbt_plugin.ledger_folder()).items():
         select.write.mode("overwrite").saveAsTable(f"{ledger.LEDGER_SCHEMA}.{entity}")
     return "select 1"
+
+
+def _raw_staging_folder(spark) -> Path:
+    """A new folder for the raw files' parquet inside the warehouse folder, which the executors
+    read (on a cluster: shared storage mounted at the same path on every machine)."""
+    warehouse = spark.conf.get("spark.sql.warehouse.dir")
+    parsed = urlparse(warehouse)
+    if parsed.scheme not in ("", "file"):
+        raise ValueError(f"the raw files are staged through a local folder; the warehouse {warehouse} "
+                         "is not one (docs/spark.md, On a real cluster)")
+    folder = Path(unquote(parsed.path)) / "_raw_staging"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
 
 
 def register() -> None:

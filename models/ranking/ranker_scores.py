@@ -2,7 +2,7 @@
 # the probability that the customer buys the item in the horizon_weeks after the cutoff. The
 # model applied at a cutoff is fitted on int_ranker_training, whose features and labels end at
 # that cutoff. The logic lives in recsys.ranker; the parameters come from the vars via ranker.yml.
-from recsys import frames, ranker
+from recsys import ranker
 from recsys.dbt_model import log_to_dbt
 
 
@@ -20,17 +20,10 @@ def model(dbt, session):
         "negative_rate": dbt.config.get("ranker_negative_rate"),
         "seed": dbt.config.get("ranker_seed"),
         "threads": dbt.config.get("ranker_threads"),
+        "max_training_rows": dbt.config.get("ranker_max_training_rows"),
     })
-    training = dbt.ref("int_ranker_training")
-    features = dbt.ref("int_ranker_features")
-    cutoffs = frames.to_arrow(training.select("cutoff_week").distinct())["cutoff_week"].to_pylist()
-
-    def rows_at(relation, cutoff):
-        return relation.filter(f"cutoff_week = {int(cutoff)}")
-
-    # only the sampled training rows leave the database, in a fixed order, so that the fit is the
-    # same on every build; scoring is per row and needs none, and streams batch by batch
-    return frames.from_arrow(ranker.score_cutoffs(
-        cutoffs, lambda cutoff: frames.to_arrow(ranker.training_sample(rows_at(training, cutoff), params)),
-        lambda cutoff: frames.record_batches(rows_at(features, cutoff), session, SCORING_BATCH_ROWS),
-        params), session)
+    # the engines differ only inside ranker.scores: on DuckDB the candidates stream through this
+    # process batch by batch; on Spark they are scored on the executors (mapInArrow) and only the
+    # cutoff weeks and the bounded training sample reach the driver
+    return ranker.scores(dbt.ref("int_ranker_training"), dbt.ref("int_ranker_features"), params,
+                         session, SCORING_BATCH_ROWS)

@@ -3,7 +3,10 @@
 dbt hands a Python model the target's session: a DuckDB connection (``dbt.ref`` gives DuckDB
 relations) or a SparkSession (Spark DataFrames). Both have ``filter`` and ``select`` with SQL
 strings; the models read their inputs into Arrow with :func:`to_arrow`, compute, and give the
-result back to dbt with :func:`from_arrow`.
+result back to dbt with :func:`from_arrow`. On Spark both move rows through the driver, so they
+are for bounded relations only (cutoff weeks, a bounded training sample, per-group aggregates;
+tests/python/test_spark_driver.py keeps the list): a relation that grows with the customers is
+computed on the executors (recsys.ranker.spark_scores, MLlib in recsys.als) or aggregated in SQL.
 """
 
 from __future__ import annotations
@@ -24,13 +27,14 @@ def to_arrow(relation) -> pa.Table:
 
 
 def record_batches(relation, session, rows: int) -> Iterator[pa.RecordBatch]:
-    """A DuckDB relation or a Spark DataFrame as Arrow batches of at most ``rows`` rows. On DuckDB
-    they stream through a cursor of the session, so that a model can read them while dbt is
-    already writing its result (see :func:`from_arrow` with a RecordBatchReader); Spark collects
-    the frame on the driver first."""
+    """A DuckDB relation as Arrow batches of at most ``rows`` rows, streamed through a cursor of the
+    session, so that a model can read them while dbt is already writing its result (see
+    :func:`from_arrow` with a RecordBatchReader). Not for Spark: collecting a frame that grows with
+    the data onto the driver is what the Spark path must not do (tests/python/test_spark_driver.py);
+    compute per batch on the executors instead (``mapInArrow``, as recsys.ranker.spark_scores)."""
     if is_spark(relation):
-        yield from relation.toArrow().to_batches(max_chunksize=rows)
-        return
+        raise TypeError("record_batches streams DuckDB relations; on Spark, compute on the "
+                        "executors (DataFrame.mapInArrow) instead of collecting the frame")
     yield from _cursor(session).sql(relation.sql_query()).to_arrow_reader(rows)
 
 

@@ -13,8 +13,10 @@ in the relation's order, so that a new column of the feature models is a feature
 without a change here; the fitted booster keeps their names, and scoring reads those columns.
 
 Training keeps every purchase and a fixed share (``negative_rate``) of the non-purchases, chosen
-by a hash of the ids in SQL (``training_sample``), so that only those rows leave the database and
-the fit takes seconds; the predicted odds are then multiplied by
+by a hash of the ids in SQL (``training_sample``), at most ``max_training_rows`` of them (the rows
+with the smallest value of a second hash: a uniform thinning, the same rows at any data size), so
+that only those rows leave the database, the fit takes seconds and the driver's memory does not
+grow with the data; the predicted odds are then multiplied by
 ``negative_rate``, which undoes the sampling exactly for a calibrated classifier, so the
 probabilities mean purchase rates (``calibration`` checks it per decile on the backtest).
 
@@ -22,6 +24,12 @@ Deterministic: a fixed seed, a fixed thread count, LightGBM's ``deterministic`` 
 row-wise histograms, and rows in (user_id, item_id) order give the same model on every build.
 Logging goes to the ``recsys.ranker`` logger: per fit the rows, purchases, seconds and the
 features by gain.
+
+The engines differ in one place, :func:`scores`: the fits happen on the driver on both, then
+DuckDB streams the candidates through this process batch by batch (:func:`score_cutoffs`), and
+Spark scores them on the executors (:func:`spark_scores`, ``mapInArrow`` with the boosters as
+model strings), so that no candidate passes through the driver. Both score a batch with the same
+function (:func:`scored_batch`).
 """
 
 from __future__ import annotations
@@ -71,6 +79,9 @@ class RankerParams:
         Seed of LightGBM and of the negative sampling.
     threads: int
         LightGBM threads; fixed, because the thread count is part of what makes a fit repeatable.
+    max_training_rows: int
+        Most training rows per cutoff: above it the sample is thinned uniformly by a fixed hash,
+        so that the fit's memory on the driver is bounded whatever the data's size.
     """
 
     trees: int = 50
@@ -80,11 +91,14 @@ class RankerParams:
     negative_rate: float = 0.1
     seed: int = 42
     threads: int = 1
+    max_training_rows: int = 200_000
 
     def __post_init__(self):
-        if self.trees < 1 or self.leaves < 2 or self.min_child_samples < 1 or self.threads < 1:
+        if (self.trees < 1 or self.leaves < 2 or self.min_child_samples < 1 or self.threads < 1
+                or self.max_training_rows < 1):
             raise ValueError(f"ranker trees ({self.trees}), leaves ({self.leaves}), min_child_samples "
-                             f"({self.min_child_samples}) and threads ({self.threads}) must be >= 1 (leaves >= 2)")
+                             f"({self.min_child_samples}), threads ({self.threads}) and max_training_rows "
+                             f"({self.max_training_rows}) must be >= 1 (leaves >= 2)")
         if not 0 < self.negative_rate <= 1 or not self.learning_rate > 0:
             raise ValueError(f"ranker negative_rate ({self.negative_rate}) must be in (0, 1] and "
                              f"learning_rate ({self.learning_rate}) > 0")
@@ -129,16 +143,23 @@ SAMPLE_GRAIN = 1_000_000
 def training_sample(relation, params: RankerParams):
     """The rows of ``relation`` (user_id, item_id, is_bought, ...; a DuckDB relation or a Spark
     DataFrame) that the ranker trains on: every purchase, and the non-purchases whose hash of
-    (user, item, seed) falls below ``negative_rate``, in (user_id, item_id) order. The same rows
+    (user, item, seed) falls below ``negative_rate``; of those at most ``max_training_rows``, the
+    ones with the smallest second hash of (user, item, seed, 1) (a uniform thinning of purchases
+    and non-purchases alike, which keeps their odds), in (user_id, item_id) order. The same rows
     on every build, whatever the row order, and filtered in the database, so that the rest is
     never fetched. Spark has not DuckDB's hash: there the sample is another, equally fixed one."""
     kept = round(params.negative_rate * SAMPLE_GRAIN)
     ids = f"cast(user_id as bigint), cast(item_id as bigint), cast({int(params.seed)} as bigint)"
+    bound, limit = f"{ids}, cast(1 as bigint)", int(params.max_training_rows)
     if frames.is_spark(relation):
+        from pyspark.sql import functions as F
+
         # xxhash64 is signed on Spark; pmod keeps the remainder in [0, SAMPLE_GRAIN)
         return relation.filter(f"is_bought or pmod(xxhash64({ids}), {SAMPLE_GRAIN}) < {kept}") \
+            .orderBy(F.expr(f"xxhash64({bound})"), "user_id", "item_id").limit(limit) \
             .orderBy("user_id", "item_id")
-    return relation.filter(f"is_bought or hash({ids}) % {SAMPLE_GRAIN} < {kept}").order("user_id, item_id")
+    return relation.filter(f"is_bought or hash({ids}) % {SAMPLE_GRAIN} < {kept}") \
+        .order(f"hash({bound}), user_id, item_id").limit(limit).order("user_id, item_id")
 
 
 def fit(training: pa.Table, params: RankerParams) -> lgb.Booster:
@@ -163,12 +184,13 @@ def fit(training: pa.Table, params: RankerParams) -> lgb.Booster:
     return booster
 
 
-def probabilities(booster: lgb.Booster, features: pa.Table, negative_rate: float) -> np.ndarray:
+def probabilities(booster: lgb.Booster, features: pa.Table, negative_rate: float,
+                  threads: int | None = None) -> np.ndarray:
     """Purchase probabilities of the rows of ``features`` (which hold every feature the model was
     fitted on): the model's odds times ``negative_rate``, which undoes the sampling of the
-    non-purchases it was fitted on."""
+    non-purchases it was fitted on. ``threads``: the fit's, unless given."""
     sampled = booster.predict(feature_matrix(features, booster.feature_name()),
-                              num_threads=booster.params.get("num_threads", 1))
+                              num_threads=threads or booster.params.get("num_threads", 1))
     odds = negative_rate * sampled / np.maximum(1 - sampled, 1e-12)
     return odds / (1 + odds)
 
@@ -181,6 +203,17 @@ def importances(booster: lgb.Booster) -> list[tuple[str, float]]:
                   key=lambda pair: (-pair[1], pair[0]))
 
 
+def scored_batch(cutoff: int, booster: lgb.Booster, features: pa.Table | pa.RecordBatch,
+                 params: RankerParams) -> pa.RecordBatch:
+    """SCORES_SCHEMA rows of one batch of a cutoff's candidates; the same on both engines."""
+    return pa.RecordBatch.from_arrays([
+        pa.array(np.full(features.num_rows, cutoff), pa.int32()),
+        pc.cast(features["user_id"], pa.int64()),
+        pc.cast(features["item_id"], pa.int64()),
+        pa.array(probabilities(booster, features, params.negative_rate, params.threads), pa.float64()),
+    ], schema=SCORES_SCHEMA)
+
+
 def score_cutoffs(cutoffs: list[int], training_for: Callable[[int], pa.Table],
                   feature_batches_at: Callable[[int], Iterable[pa.RecordBatch]],
                   params: RankerParams) -> pa.RecordBatchReader:
@@ -189,16 +222,76 @@ def score_cutoffs(cutoffs: list[int], training_for: Callable[[int], pa.Table],
     The fits happen here, one cutoff's training set in memory at a time; the scores are a stream
     that computes each batch as it is read, so memory holds one batch of candidates however many
     there are (at 100x, about 100 M per cutoff)."""
-    boosters = {cutoff: fit(training_for(cutoff), params) for cutoff in sorted(cutoffs)}
+    return stream_scores({cutoff: fit(training_for(cutoff), params) for cutoff in sorted(cutoffs)},
+                         feature_batches_at, params)
 
+
+def stream_scores(boosters: Mapping[int, lgb.Booster],
+                  feature_batches_at: Callable[[int], Iterable[pa.RecordBatch]],
+                  params: RankerParams) -> pa.RecordBatchReader:
+    """The scores of :func:`score_cutoffs` from fitted ``boosters`` (cutoff -> booster)."""
     def scored_batches() -> Iterator[pa.RecordBatch]:
         for cutoff, booster in boosters.items():
             for features in feature_batches_at(cutoff):
-                yield pa.RecordBatch.from_arrays([
-                    pa.array(np.full(features.num_rows, cutoff), pa.int32()),
-                    pc.cast(features["user_id"], pa.int64()),
-                    pc.cast(features["item_id"], pa.int64()),
-                    pa.array(probabilities(booster, features, params.negative_rate), pa.float64()),
-                ], schema=SCORES_SCHEMA)
+                yield scored_batch(cutoff, booster, features, params)
 
     return pa.RecordBatchReader.from_batches(SCORES_SCHEMA, scored_batches())
+
+
+# --- the dbt model ranker_scores on either engine ------------------------------------------------
+
+def fitted_boosters(training, params: RankerParams) -> dict[int, lgb.Booster]:
+    """One booster per cutoff of ``training`` (int_ranker_training, a DuckDB relation or a Spark
+    DataFrame), fitted here on its :func:`training_sample`: only the cutoff weeks and the sample,
+    at most ``max_training_rows`` rows per cutoff, reach this process."""
+    cutoffs = frames.to_arrow(training.select("cutoff_week").distinct())["cutoff_week"].to_pylist()
+    return {cutoff: fit(frames.to_arrow(training_sample(
+                training.filter(f"cutoff_week = {int(cutoff)}"), params)), params)
+            for cutoff in sorted(cutoffs)}
+
+
+def scores(training, features, params: RankerParams, session, batch_rows: int):
+    """ranker_scores: SCORES_SCHEMA rows for every candidate of ``features`` (int_ranker_features)
+    at a cutoff of ``training``, as the model's result for ``session``. DuckDB streams the
+    candidates through this process in batches of ``batch_rows``; Spark scores them on the
+    executors and gives back a Spark DataFrame that never passes through the driver."""
+    boosters = fitted_boosters(training, params)
+    if frames.is_spark(features):
+        return spark_scores(boosters, features, params)
+    return frames.from_arrow(stream_scores(boosters, lambda cutoff: frames.record_batches(
+        features.filter(f"cutoff_week = {int(cutoff)}"), session, batch_rows), params), session)
+
+
+SPARK_SCORES_SCHEMA = "cutoff_week int, user_id bigint, item_id bigint, probability double"
+
+
+def spark_scores(boosters: Mapping[int, lgb.Booster], features, params: RankerParams):
+    """The scores of :func:`scores` on Spark: ``features``' rows at the boosters' cutoffs, scored
+    by ``mapInArrow`` on the executors. The boosters travel as LightGBM model strings in the
+    function's closure (pyspark broadcasts a closure above 1 MB by itself); each Python worker
+    parses them once per partition."""
+    models = {int(cutoff): booster.model_to_string() for cutoff, booster in boosters.items()}
+    if not models:
+        return features.limit(0).selectExpr("cast(cutoff_week as int) as cutoff_week",
+                                            "cast(user_id as bigint) as user_id",
+                                            "cast(item_id as bigint) as item_id",
+                                            "cast(null as double) as probability")
+
+    def score(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        return score_model_strings(models, batches, params)
+
+    return features.filter(f"cutoff_week in ({', '.join(str(cutoff) for cutoff in models)})") \
+        .mapInArrow(score, SPARK_SCORES_SCHEMA)
+
+
+def score_model_strings(models: Mapping[int, str], batches: Iterable[pa.RecordBatch],
+                        params: RankerParams) -> Iterator[pa.RecordBatch]:
+    """:func:`scored_batch` of every batch (of any cutoffs of ``models``), with boosters parsed
+    from ``models`` (cutoff -> model string) when first needed: what a Spark executor runs."""
+    boosters: dict[int, lgb.Booster] = {}
+    for batch in batches:
+        for cutoff in pc.unique(batch.column("cutoff_week")).to_pylist():
+            if cutoff not in boosters:
+                boosters[cutoff] = lgb.Booster(model_str=models[cutoff])
+            rows = batch.filter(pc.equal(batch.column("cutoff_week"), cutoff))
+            yield scored_batch(int(cutoff), boosters[cutoff], rows, params)

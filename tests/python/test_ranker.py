@@ -2,6 +2,7 @@
 one-fit-per-cutoff scoring."""
 
 import re
+import sys
 from pathlib import Path
 
 import duckdb
@@ -182,3 +183,78 @@ def test_every_feature_is_documented_once_and_keys_and_label_are_no_features():
             if name in computed:
                 assert description == f"{{{{ doc('feature_{name}') }}}}", (model, name, description)
     assert {f"feature_{name}" for name in computed} == blocks
+
+
+def test_sampling_keeps_at_most_max_training_rows_by_a_fixed_hash():
+    """Above max_training_rows the sample is thinned uniformly (purchases and the rest alike) to
+    exactly that many rows, the same rows in any order; below it nothing changes."""
+    table, _ = synthetic_candidates(n_users=300, per_user=30, seed=3)
+    params = ranker.RankerParams(negative_rate=0.25)
+    full = sampled(table, params)
+    bounded = sampled(table, ranker.RankerParams(negative_rate=0.25, max_training_rows=1000))
+    assert full.num_rows > 2000 and bounded.num_rows == 1000
+    assert set(zip(bounded["user_id"].to_pylist(), bounded["item_id"].to_pylist())) <= set(
+        zip(full["user_id"].to_pylist(), full["item_id"].to_pylist()))
+    share = np.mean(bounded["is_bought"].to_numpy(zero_copy_only=False))
+    assert share == pytest.approx(np.mean(full["is_bought"].to_numpy(zero_copy_only=False)), abs=0.05)
+    shuffled = table.take(np.random.default_rng(1).permutation(table.num_rows))
+    assert sampled(shuffled, ranker.RankerParams(negative_rate=0.25, max_training_rows=1000)).equals(bounded)
+    assert sampled(table, ranker.RankerParams(negative_rate=0.25, max_training_rows=full.num_rows)).equals(full)
+
+
+@pytest.fixture
+def local_spark(monkeypatch):
+    """A local SparkSession for this test alone, stopped afterwards (test_spark builds its own,
+    on a standalone cluster). Its Python workers must import recsys: this interpreter's, as
+    dbt_recsys_spark sets for a build."""
+    pytest.importorskip("pyspark")
+    from pyspark.sql import SparkSession
+
+    monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)
+    spark = SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false").getOrCreate()
+    try:
+        yield spark
+    finally:
+        spark.stop()
+
+
+def test_spark_scores_on_the_executors_equal_duckdb_streamed_scores(local_spark):
+    """For the same fitted boosters, Spark's scores (mapInArrow on the executors, the boosters as
+    model strings) are DuckDB's streamed scores bit for bit, and the training sample is bounded on
+    Spark too. A local SparkSession on small Arrow tables."""
+    trainings = {47: synthetic_candidates(n_users=200, seed=4)[0],
+                 50: synthetic_candidates(n_users=200, seed=5)[0]}
+    features = {47: synthetic_candidates(n_users=50, seed=6)[0].drop(["is_bought"]),
+                50: synthetic_candidates(n_users=60, seed=7)[0].drop(["is_bought"])}
+    training = pa.concat_tables([table.add_column(0, "cutoff_week", pa.array([cutoff] * table.num_rows, pa.int32()))
+                                 for cutoff, table in trainings.items()])
+    feature_rows = pa.concat_tables([table.add_column(0, "cutoff_week", pa.array([cutoff] * table.num_rows, pa.int32()))
+                                     for cutoff, table in features.items()])
+    # cutoff 44 has no model: its candidates are not scored
+    feature_rows = pa.concat_tables([feature_rows, feature_rows.slice(0, 5).set_column(
+        0, "cutoff_week", pa.array([44] * 5, pa.int32()))])
+    params = ranker.RankerParams(trees=20, leaves=7, min_child_samples=20, negative_rate=0.25,
+                                 max_training_rows=1500)
+
+    con = duckdb.connect()
+    duck = ranker.scores(con.from_arrow(training), con.from_arrow(feature_rows), params, con, 64).read_all()
+
+    spark = local_spark
+    spark_training = spark.createDataFrame(training)
+    # the bound binds on both engines (each draws its own, equally fixed, sample)
+    assert ranker.training_sample(spark_training.filter("cutoff_week = 47"), params).count() == 1500
+    assert ranker.training_sample(con.from_arrow(training).filter("cutoff_week = 47"), params) \
+        .to_arrow_table().num_rows == 1500
+    # the same training rows on both paths: the boosters are fitted once, from DuckDB's sample
+    boosters = ranker.fitted_boosters(con.from_arrow(training), params)
+    frame = ranker.spark_scores(boosters, spark.createDataFrame(feature_rows).repartition(3), params)
+    assert frame.schema.simpleString() == "struct<cutoff_week:int,user_id:bigint,item_id:bigint,probability:double>"
+    on_spark = frame.toArrow()
+
+    def ordered(table):
+        return table.cast(ranker.SCORES_SCHEMA).sort_by([("cutoff_week", "ascending"), ("user_id", "ascending"),
+                                                         ("item_id", "ascending")])
+
+    assert duck.num_rows == on_spark.num_rows == sum(table.num_rows for table in features.values())
+    assert ordered(on_spark).equals(ordered(duck))
+    assert ranker.spark_scores({}, spark.createDataFrame(feature_rows), params).count() == 0

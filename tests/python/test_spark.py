@@ -2,8 +2,10 @@
 ALS step are DuckDB's, and Spark's e-mails and sends keep the e-mail's rules.
 
 Once per module, the whole project, with its dbt tests, is built from the parquet sample twice: on
-DuckDB in a subprocess, and on local Spark inside this process (dbt's own runner), so that the
-Spark tables can be read afterwards through the same live SparkSession.
+DuckDB in a subprocess, and on Spark inside this process (dbt's own runner), so that the Spark
+tables can be read afterwards through the same live SparkSession. The Spark build runs on a
+standalone cluster on this machine (bench/spark_cluster.sh: a master and two one-core workers,
+the executors in their own JVMs, the driver capped at 1 GB), as on a real cluster.
 Every dbt test must pass on Spark; every table and view that does not depend on a fit (ALS, the
 ranker) must hold exactly DuckDB's rows: same columns, and no row, nor any repeat of a row, on one
 side only (doubles within 1e-9, relative to their size). That includes the experiment's groups:
@@ -13,6 +15,8 @@ both engines draw them from the same md5.
 from __future__ import annotations
 
 import json
+import subprocess
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -23,17 +27,49 @@ from fixtures import BAD_CSV_CASES, make_bad_csv_case
 from dbt.cli.main import dbtRunner
 from pyspark.sql import SparkSession
 
+CLUSTER_SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "spark_cluster.sh"
+
+
+def stop_spark_session() -> None:
+    """Stop this process's SparkContext, if one runs, so that the next session is built afresh
+    with the environment's master (another test module may have started a local one)."""
+    from pyspark import SparkContext
+
+    if SparkContext._active_spark_context is not None:
+        SparkContext._active_spark_context.stop()
+
+
 @pytest.fixture(scope="module")
-def spark_env(tmp_path_factory):
-    """This module's Spark warehouse and dbt folders, set for the in-process dbt runs."""
+def spark_cluster(tmp_path_factory):
+    """A Spark standalone master and two workers (one core each) on this machine, started and
+    stopped by bench/spark_cluster.sh; the environment that points a build at it."""
+    folder = tmp_path_factory.mktemp("spark_cluster")
+    started = subprocess.run([str(CLUSTER_SCRIPT), "start", str(folder)], capture_output=True, text=True)
+    try:
+        assert started.returncode == 0, started.stderr
+        env = dict(line.removeprefix("export ").split("=", 1) for line in started.stdout.splitlines()
+                   if line.startswith("export "))
+        env["RECSYS_SPARK_DRIVER_MEMORY"] = "1g"
+        yield env
+    finally:
+        subprocess.run([str(CLUSTER_SCRIPT), "stop", str(folder)], capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def spark_env(tmp_path_factory, spark_cluster):
+    """This module's Spark warehouse and dbt folders, set for the in-process dbt runs, which run
+    on the standalone cluster: the executors in their own JVMs, the driver (this process) capped
+    at 1 GB."""
     root = tmp_path_factory.mktemp("spark")
+    stop_spark_session()
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in {"RECSYS_SPARK_WAREHOUSE": root / "spark-warehouse",
-                            "RECSYS_SPARK_MASTER": "local[2]",
+        for name, value in {**spark_cluster,
+                            "RECSYS_SPARK_WAREHOUSE": root / "spark-warehouse",
                             "DBT_TARGET_PATH": root / "target", "DBT_LOG_PATH": root / "logs",
                             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}.items():
             patch.setenv(name, str(value))
         yield root
+        stop_spark_session()  # before the cluster stops: a later module starts its own
 
 
 def spark_dbt(*args: str):
@@ -59,9 +95,11 @@ def built(spark_env, new_workspace, parquet_sample_dir):
     return workspace, result
 
 
-def test_every_dbt_test_passes_on_spark(built):
+def test_every_dbt_test_passes_on_spark(built, spark_cluster):
     _, result = built
     assert result.success, failures(result)
+    # the build ran on the standalone cluster, not in a local Spark
+    assert SparkSession.builder.getOrCreate().sparkContext.master == spark_cluster["RECSYS_SPARK_MASTER"]
     statuses = {node.node.name: str(node.status) for node in result.result}
     # the seed with an apostrophe ("store's restaurant") loads, the staging models read the
     # source raw, which the on-run-start hook loaded; MLlib's ALS and the ranker fit on Spark
