@@ -3,16 +3,23 @@
 Several people build in this tree at once, so a test never touches the repository's database or
 dbt's target folder: every build runs with its own RECSYS_DB, DBT_TARGET_PATH and DBT_LOG_PATH
 under a tmp folder (see :class:`Workspace`).
+
+`make test` runs the test files on two pytest-xdist workers (pyproject.toml): a build is mostly
+one-threaded work (dbt's parse, Python models, subprocess start-up), so one worker leaves a core
+idle. The builds that many files read (the samples', the embedded one) are made once for both
+workers: :func:`shared_build`.
 """
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import duckdb
 import pytest
@@ -117,6 +124,29 @@ def new_workspace(tmp_path_factory):
     return make
 
 
+def _session_root(tmp_path_factory) -> Path:
+    """The tmp folder of the whole session: under pytest-xdist each worker's basetemp is a folder
+    inside it (popen-gw0, ...), without xdist it is the basetemp itself."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def shared_build(tmp_path_factory):
+    """``shared_build(name, build)``: the (Workspace, Run) of ``build(workspace)`` in a workspace
+    called ``name``, run by the first worker that asks, under a file lock; the others wait for it
+    and read its Run from a file. Treat the database as read-only (Workspace.copy_database)."""
+    def get(name: str, build: Callable[[Workspace], Run]) -> tuple[Workspace, Run]:
+        workspace = Workspace(_session_root(tmp_path_factory) / name / "workspace")
+        record = workspace.root.parent / "run.json"
+        with open(workspace.root.parent / "lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            if not record.exists():
+                record.write_text(json.dumps(build(workspace)._asdict()))
+        return workspace, Run(**json.loads(record.read_text()))
+    return get
+
+
 @pytest.fixture(scope="session")
 def sample_con():
     """The sample of the embedded data (see fixtures.py), computed once per session."""
@@ -127,31 +157,44 @@ def sample_con():
 
 @pytest.fixture(scope="session")
 def csv_sample_dir(tmp_path_factory, sample_con) -> Path:
-    """The sample in the course's CSV layout, written once per session. Treat it as read-only:
+    """The sample in the course's CSV layout, written once per worker. Treat it as read-only:
     tests that break files copy it first (fixtures.make_bad_csv_case)."""
     return fixtures.write_csv_layout(tmp_path_factory.mktemp("csv_sample"), con=sample_con)
 
 
 @pytest.fixture(scope="session")
 def parquet_sample_dir(tmp_path_factory, sample_con) -> Path:
-    """The same sample in the parquet layout, written once per session."""
+    """The same sample in the parquet layout, written once per worker."""
     return fixtures.write_parquet_layout(tmp_path_factory.mktemp("parquet_sample"), con=sample_con)
 
 
-def _sample_build(workspace: Workspace, data_dir: Path) -> tuple[Workspace, Run]:
-    run = workspace.build(data_dir)
+def _sample_build(shared_build, name: str, data_dir: Path) -> tuple[Workspace, Run]:
+    workspace, run = shared_build(name, lambda workspace: workspace.build(data_dir))
     assert run.returncode == 0, run.describe()
     return workspace, run
 
 
 @pytest.fixture(scope="session")
-def csv_sample_build(new_workspace, csv_sample_dir) -> tuple[Workspace, Run]:
+def csv_sample_build(shared_build, csv_sample_dir) -> tuple[Workspace, Run]:
     """The wrapper's build of the CSV sample, once per session for every test that reads it. Treat
     it as read-only: a test that writes to a database starts from a copy (Workspace.copy_database)."""
-    return _sample_build(new_workspace("csv_sample_build"), csv_sample_dir)
+    return _sample_build(shared_build, "csv_sample_build", csv_sample_dir)
 
 
 @pytest.fixture(scope="session")
-def parquet_sample_build(new_workspace, parquet_sample_dir) -> tuple[Workspace, Run]:
+def parquet_sample_build(shared_build, parquet_sample_dir) -> tuple[Workspace, Run]:
     """The same for the parquet sample (read-only)."""
-    return _sample_build(new_workspace("parquet_sample_build"), parquet_sample_dir)
+    return _sample_build(shared_build, "parquet_sample_build", parquet_sample_dir)
+
+
+# The longest test files, run first so that the two xdist workers (which take files in collection
+# order) end close together instead of one waiting for the other's last long file.
+SLOW_FILES_FIRST = ("test_spark.py", "test_build.py", "test_campaign.py", "test_embedded_build.py",
+                    "test_outputs.py")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item) -> int:
+        name = item.path.name
+        return SLOW_FILES_FIRST.index(name) if name in SLOW_FILES_FIRST else len(SLOW_FILES_FIRST)
+    items.sort(key=rank)

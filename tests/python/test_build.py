@@ -201,9 +201,8 @@ def test_two_builds_at_once(workspace, csv_sample_dir, tmp_path):
     assert workspace.staging_folders() == []
 
 
-def test_killed_build_harms_nothing_and_the_next_build_cleans_up(workspace, csv_sample_dir):
-    first = workspace.build(csv_sample_dir)
-    assert first.returncode == 0, first.describe()
+def test_killed_build_harms_nothing_and_the_next_build_cleans_up(workspace, csv_sample_dir, csv_sample_build):
+    workspace.copy_database(csv_sample_build[0])  # the live database, as a first build leaves it
     counts = workspace.table_counts()
 
     killed = start_build(workspace, csv_sample_dir)
@@ -223,12 +222,12 @@ def test_killed_build_harms_nothing_and_the_next_build_cleans_up(workspace, csv_
 
 
 def test_make_run_takes_any_path_and_rebuilds_do_not_grow(workspace, csv_sample_dir, tmp_path):
-    """Three `make run` in a row from a folder whose name has a quote, a double quote, a
+    """Two `make run` in a row from a folder whose name has a quote, a double quote, a
     backtick, a $ and spaces: each builds from exactly that folder, and the file keeps its size."""
     data_dir = tmp_path / "it's a \"dir\" `echo pwned` $HOME $(x)"
     shutil.copytree(csv_sample_dir, data_dir)
     sizes = []
-    for _ in range(3):
+    for _ in range(2):
         result = subprocess.run(["make", "--no-print-directory", "-s", "run", f"DATA_DIR={data_dir}"],
                                 cwd=REPO, env=workspace.env, capture_output=True, text=True,
                                 timeout=1800)

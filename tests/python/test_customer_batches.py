@@ -21,10 +21,10 @@ BATCHED_MODELS = ["int_user_item_history", "int_ranker_candidates", "int_ranker_
 
 
 @pytest.fixture(scope="module")
-def batched(new_workspace):
+def batched(new_workspace, shared_build):
     """(one-statement database, batched database): the embedded build, and a copy with the
     batched models rebuilt in 300-customer batches."""
-    embedded, run = embedded_build(new_workspace)
+    embedded, run = embedded_build(shared_build)
     assert run.returncode == 0, run.describe()
     workspace = new_workspace("customer_batches")
     shutil.copyfile(embedded.database, workspace.database)

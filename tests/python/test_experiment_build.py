@@ -26,8 +26,8 @@ HISTORY_WEEKS = 17
 
 
 @pytest.fixture(scope="module")
-def con(new_workspace):
-    workspace, run = embedded_build(new_workspace)
+def con(shared_build):
+    workspace, run = embedded_build(shared_build)
     assert run.returncode == 0, run.describe()
     connection = workspace.connect()
     yield connection

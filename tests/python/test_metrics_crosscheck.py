@@ -127,8 +127,8 @@ def test_reference_on_a_case_computed_by_hand():
 
 
 @pytest.fixture(scope="module")
-def embedded_con(new_workspace):
-    workspace, run = embedded_build(new_workspace)
+def embedded_con(shared_build):
+    workspace, run = embedded_build(shared_build)
     assert run.returncode == 0, run.describe()
     con = workspace.connect()
     yield con

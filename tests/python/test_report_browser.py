@@ -15,7 +15,7 @@ import pytest
 
 from recsys import browser, paths, report
 from test_embedded_build import embedded_build
-from test_report import make_database
+from test_report import chart_figures, chart_takeaways, make_database, raw_names
 
 # Every chart of the embedded build: all but the ALS grid's (make grid only) and those of a
 # campaign, which the embedded build has not recorded (the readouts and the campaign over time).
@@ -49,8 +49,8 @@ EXPECTED_MARKS = {
 
 
 @pytest.fixture(scope="module")
-def report_html(new_workspace):
-    workspace, run = embedded_build(new_workspace)
+def report_html(shared_build):
+    workspace, run = embedded_build(shared_build)
     assert run.returncode == 0, run.describe()
     path = paths.report_path(workspace.database)
     assert f"wrote {path}" in run.stdout, run.stdout[-2000:]
@@ -85,6 +85,21 @@ def test_report_renders_offline_with_marks_in_every_chart(report_html):
     assert screenshot.stat().st_size > 50_000, screenshot
 
 
+def test_the_charts_of_the_embedded_build_speak_words_with_a_takeaway(report_html):
+    """The checks of test_report.py on the real data, whose codes the hand-made tables lack."""
+    page = report_html.read_text()
+    con = duckdb.connect(str(report_html.with_name("recsys.duckdb")), read_only=True)
+    try:
+        columns = {name for (name,) in con.execute(
+            "select distinct column_name from information_schema.columns").fetchall()}
+    finally:
+        con.close()
+    problems = {name: raw_names(data, layout, columns)
+                for name, (data, layout) in chart_figures(page).items()}
+    assert {name: found for name, found in problems.items() if found} == {}
+    assert list(chart_takeaways(page)) == EMBEDDED_CHARTS
+
+
 def test_every_chart_of_the_hand_made_database_renders(tmp_path):
     """test_report.py's database has every table a section charts (als_grid, two folds), which
     the embedded build does not."""
@@ -103,8 +118,8 @@ def test_the_checks_catch_an_empty_chart_and_a_network_request(tmp_path):
     page_file.write_text(
         f"<html><head><script>{report.get_plotlyjs()}</script>"
         '<script src="https://cdn.example.invalid/lib.js"></script></head><body>'
-        f'{report.chart(go.Figure(go.Scatter(x=[], y=[])), "empty")}'
-        f'{report.chart(go.Figure(go.Bar(x=["a"], y=[1])), "bar")}</body></html>')
+        f'{report.chart(go.Figure(go.Scatter(x=[], y=[])), "empty", "A takeaway.")}'
+        f'{report.chart(go.Figure(go.Bar(x=["a"], y=[1])), "bar", "A takeaway.")}</body></html>')
     with browser.open_page(page_file) as (page, log):
         marks = browser.chart_marks(page)
     assert marks == {"empty": 0, "bar": 1}, marks
