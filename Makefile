@@ -7,9 +7,10 @@ STAMP  := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SPARK_STAMP := $(VENV)/.installed-spark
 METRICS_STAMP := $(VENV)/.installed-metrics
+DAGSTER_STAMP := $(VENV)/.installed-dagster
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run send replay test report grid bench docs metrics clean
+.PHONY: run send replay test report grid bench docs metrics dagster clean
 
 # DATA_DIR reaches Python as one argument, whatever it holds (spaces, quotes, $, backticks):
 # $(value) takes it as typed, without make expanding $ in it, single quotes keep the shell out,
@@ -41,8 +42,9 @@ replay: $(STAMP)
 	exec $(PYTHON) -m recsys.replay --from-week $(FROM) --weeks $(WEEKS) $(DATA_DIR_ARG)
 
 # the tests include the Spark build (tests/python/test_spark.py), so they need its packages,
-# and the report's browser test, which needs Chromium, and the semantic layer's (MetricFlow)
-test: $(STAMP) $(SPARK_STAMP) $(METRICS_STAMP) $(CHROMIUM)
+# and the report's browser test, which needs Chromium, the semantic layer's (MetricFlow) and
+# the orchestration's (Dagster)
+test: $(STAMP) $(SPARK_STAMP) $(METRICS_STAMP) $(DAGSTER_STAMP) $(CHROMIUM)
 	$(PYTHON) -m pytest
 
 # <database>.report.html beside the database (make run writes it too, after a successful build)
@@ -65,6 +67,14 @@ metrics: $(METRICS_STAMP)
 	$(VENV)/bin/dbt parse --quiet
 	$(VENV)/bin/mf list metrics
 
+# Dagster's UI and its daemon on localhost (docs/orchestration.md): the weekly job, its schedule
+# and the sensor on DATA_DIR. Runs, logs and the schedule's state live in .dagster/.
+DAGSTER_PORT ?= 3000
+dagster: $(DAGSTER_STAMP)
+	mkdir -p .dagster && cp dagster-instance.yaml .dagster/dagster.yaml
+	$(if $(value DATA_DIR),DATA_DIR=$(call shell_quote,$(value DATA_DIR))) DAGSTER_HOME=$(CURDIR)/.dagster \
+		exec $(VENV)/bin/dagster dev -m recsys.orchestration -h 127.0.0.1 -p $(DAGSTER_PORT)
+
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
@@ -86,5 +96,10 @@ $(METRICS_STAMP): $(STAMP) requirements-metrics.txt constraints.txt
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-metrics.txt -c constraints.txt
 	touch $(METRICS_STAMP)
 
+# Dagster (dagster-dbt), beside the DuckDB packages; only for `make dagster` and `make test`.
+$(DAGSTER_STAMP): $(STAMP) requirements-dagster.txt constraints.txt
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dagster.txt -c constraints.txt
+	touch $(DAGSTER_STAMP)
+
 clean:
-	rm -rf $(VENV) target logs spark-warehouse recsys.duckdb.logs recsys.duckdb.target
+	rm -rf $(VENV) .dagster target logs spark-warehouse recsys.duckdb.logs recsys.duckdb.target

@@ -1,4 +1,4 @@
-"""Open the HTML report in Debian's headless Chromium, offline, and look at what it drew.
+"""Open the HTML report (offline) or Dagster's local UI in Debian's headless Chromium.
 
 Used by the browser test and to make the README's chart picture:
 
@@ -47,20 +47,23 @@ class PageLog:
 
 
 @contextmanager
-def open_page(html_file: Path, width: int = 1200) -> Iterator[tuple[Page, PageLog]]:
-    """``html_file`` loaded in a fresh headless Chromium with the network off.
+def open_page(page_at: Path | str, width: int = 1200) -> Iterator[tuple[Page, PageLog]]:
+    """``page_at`` loaded in a fresh headless Chromium: an HTML file with the network off, or a
+    URL of a server on this machine (Dagster's UI) with the network limited to that server.
 
-    Every request that is not for a ``file:`` or ``data:`` URL is blocked and recorded in the
-    log, as are console errors and uncaught exceptions.
+    Every request that is not for a ``file:`` or ``data:`` URL, or the server's, is blocked and
+    recorded in the log, as are console errors and uncaught exceptions.
     """
     if not CHROMIUM.exists():
         raise FileNotFoundError(f"{CHROMIUM}: not installed (apt-get install chromium; "
                                 "make test does it)")
+    url = page_at if isinstance(page_at, str) else page_at.resolve().as_uri()
+    server = "/".join(url.split("/")[:3]) + "/" if url.startswith("http") else None
     log = PageLog()
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile, sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
             profile, executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS,
-            offline=True, viewport={"width": width, "height": 900})
+            offline=server is None, viewport={"width": width, "height": 900})
         try:
             page = context.new_page()
             page.on("console", lambda message: message.type == "error"
@@ -68,13 +71,14 @@ def open_page(html_file: Path, width: int = 1200) -> Iterator[tuple[Page, PageLo
             page.on("pageerror", lambda error: log.console_errors.append(str(error)))
 
             def block(route):
-                if route.request.url.split(":", 1)[0] in ("file", "data"):
+                if (route.request.url.split(":", 1)[0] in ("file", "data")
+                        or server and route.request.url.startswith(server)):
                     route.continue_()
                 else:
                     log.requests.append(route.request.url)
                     route.abort()
             page.route("**/*", block)
-            page.goto(html_file.resolve().as_uri(), wait_until="load")
+            page.goto(url, wait_until="load")
             # plotly draws on load; wait until every chart holds its plot layer
             page.wait_for_function("""() => [...document.querySelectorAll('[data-chart]')]
                 .every(chart => chart.querySelector('.main-svg'))""", timeout=30_000)
