@@ -124,6 +124,19 @@ def new_workspace(tmp_path_factory):
     return make
 
 
+@pytest.fixture(scope="session")
+def copy_for_dbt(new_workspace):
+    """``copy_for_dbt(workspace, name)``: a new workspace holding a copy of ``workspace``'s
+    database, for a dbt command against a shared build. dbt opens its database for writing, which
+    DuckDB refuses while another process has the file open, and the other worker may be reading
+    the shared one (and a writer would lock out its readers)."""
+    def copy(workspace: Workspace, name: str) -> Workspace:
+        new = new_workspace(name)
+        new.copy_database(workspace)
+        return new
+    return copy
+
+
 def _session_root(tmp_path_factory) -> Path:
     """The tmp folder of the whole session: under pytest-xdist each worker's basetemp is a folder
     inside it (popen-gw0, ...), without xdist it is the basetemp itself."""

@@ -17,14 +17,15 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def compiled_analyses(embedded, tmp_path_factory) -> dict[str, str]:
+def compiled_analyses(embedded, tmp_path_factory, copy_for_dbt) -> dict[str, str]:
     """analysis name -> compiled SQL; compiled into a target of its own, so that the build's
-    run_results.json stays the build's."""
+    run_results.json stays the build's, on a copy of its database (conftest.copy_for_dbt)."""
     target = tmp_path_factory.mktemp("analyses_target")
     result = subprocess.run(
         [str(Path(sys.executable).with_name("dbt")), "compile", "--select",
          "resource_type:analysis", "--target-path", str(target)],
-        cwd=REPO, env=embedded.env, capture_output=True, text=True, timeout=600)
+        cwd=REPO, env=copy_for_dbt(embedded, "analyses").env, capture_output=True, text=True,
+        timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     folder = target / "compiled" / "recsys" / "analyses"
     return {path.stem: path.read_text() for path in folder.glob("*.sql")}

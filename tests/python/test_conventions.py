@@ -39,12 +39,13 @@ def test_sql_has_no_sqlfluff_findings():
 
 
 @pytest.fixture(scope="module")
-def docs_target(embedded, tmp_path_factory) -> Path:  # noqa: F811
-    """manifest.json and catalog.json of the embedded build, in a target of their own."""
+def docs_target(embedded, tmp_path_factory, copy_for_dbt) -> Path:  # noqa: F811
+    """manifest.json and catalog.json of the embedded build, in a target of their own, from a
+    copy of its database (conftest.copy_for_dbt)."""
     target = tmp_path_factory.mktemp("docs_target")
     result = subprocess.run([str(BIN / "dbt"), "docs", "generate", "--target-path", str(target)],
-                            cwd=REPO, env=embedded.env, capture_output=True, text=True,
-                            timeout=600)
+                            cwd=REPO, env=copy_for_dbt(embedded, "docs").env, capture_output=True,
+                            text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return target
 

@@ -48,13 +48,15 @@ class MetricFlow:
 
 
 @pytest.fixture(scope="module")
-def mf(embedded, tmp_path_factory):  # noqa: F811
+def mf(embedded, tmp_path_factory, copy_for_dbt):  # noqa: F811
     if not MF.exists():
         pytest.skip("dbt-metricflow is not installed (make metrics installs it)")
     root = tmp_path_factory.mktemp("metricflow")
     for name in PROJECT_FILES:
         (root / name).symlink_to(REPO / name)
-    env = {**embedded.env, "DBT_PROFILES_DIR": str(root), "DBT_TARGET_PATH": str(root / "target"),
+    # mf opens the database through dbt-duckdb, for writing: a copy (conftest.copy_for_dbt)
+    env = {**copy_for_dbt(embedded, "metricflow_db").env, "DBT_PROFILES_DIR": str(root),
+           "DBT_TARGET_PATH": str(root / "target"),
            "DBT_LOG_PATH": str(root / "logs")}
     parse = subprocess.run([str(BIN / "dbt"), "parse", "--project-dir", str(root)], cwd=root,
                            env=env, capture_output=True, text=True, timeout=600)
