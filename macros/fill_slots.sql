@@ -192,8 +192,9 @@ picked_candidates as (
         candidates.*,
         count(*) over (partition by {% for key in keys %}picks.{{ key }}{{ ', ' if not loop.last }}{% endfor %})
             as n_picked
-    from picks
-    inner join {{ candidates }} as candidates
+    -- the picks (5 a list) on the build side, where int_send_picks builds sides as written
+    from {{ candidates }} as candidates
+    inner join picks
         on {% for key in keys %}picks.{{ key }} = candidates.{{ key }} and {% endfor %}
         picks.item_id = candidates.item_id
 

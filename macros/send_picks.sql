@@ -26,13 +26,6 @@ with candidates as {{ cte_hint('not materialized') }} (
 
 ),
 
-send_recipients as (
-
-    select * from {{ ref('int_send_recipients') }}
-    where {{ in_batch }}
-
-),
-
 recent_sends as (
 
     select * from {{ ref('int_recent_sends') }}
@@ -40,9 +33,23 @@ recent_sends as (
 
 ),
 
-sends as (
+-- the customers of this send, with its columns: the side the joins below build their hash table
+-- on (build_sides_as_written), a few thousand rows where the candidates are millions
+send_audience as (
 
-    select * from {{ ref('int_sends') }}
+    select
+        send_recipients.cutoff_week,
+        send_recipients.user_id,
+        sends.send_id,
+        sends.channel,
+        sends.send_weekday,
+        sends.window_days
+    from {{ ref('int_send_recipients') }} as send_recipients
+    inner join {{ ref('int_sends') }} as sends
+        on send_recipients.cutoff_week = sends.cutoff_week
+        and send_recipients.send_id = sends.send_id
+    where {{ in_batch }}
+        and {% if send %}sends.channel = '{{ channel }}' and sends.send_weekday = '{{ send_weekday }}'{% else %}false{% endif %}
 
 ),
 
@@ -75,24 +82,21 @@ send_candidates as {{ cte_hint('not materialized') }} (
         candidates.upsell_threshold,
         candidates.score,
         candidates.is_upsell_price,
-        sends.send_id,
-        sends.channel,
-        sends.send_weekday,
+        send_audience.send_id,
+        send_audience.channel,
+        send_audience.send_weekday,
         coalesce(category_weekday_lift.lift, 1.0) as weekday_lift,
         candidates.score * power(coalesce(category_weekday_lift.lift, 1.0), {{ lift_strength }}) as send_score
-    from send_recipients
-    inner join sends
-        on send_recipients.cutoff_week = sends.cutoff_week
-        and send_recipients.send_id = sends.send_id
-    inner join candidates
-        on send_recipients.cutoff_week = candidates.cutoff_week
-        and send_recipients.user_id = candidates.user_id
+    from candidates
+    inner join send_audience
+        on candidates.cutoff_week = send_audience.cutoff_week
+        and candidates.user_id = send_audience.user_id
     inner join products
         on candidates.item_id = products.item_id
     left join category_weekday_lift
-        on sends.cutoff_week = category_weekday_lift.cutoff_week
-        and sends.send_weekday = category_weekday_lift.send_weekday
-        and sends.window_days = category_weekday_lift.window_days
+        on send_audience.cutoff_week = category_weekday_lift.cutoff_week
+        and send_audience.send_weekday = category_weekday_lift.send_weekday
+        and send_audience.window_days = category_weekday_lift.window_days
         and products.category = category_weekday_lift.category
     anti join recent_sends
         on candidates.cutoff_week = recent_sends.cutoff_week
@@ -108,7 +112,6 @@ send_candidates as {{ cte_hint('not materialized') }} (
         and candidates.user_id = earlier_picks.user_id
         and candidates.item_id = earlier_picks.item_id
     {% endif %}
-    where {% if send %}sends.channel = '{{ channel }}' and sends.send_weekday = '{{ send_weekday }}'{% else %}false{% endif %}
 
 ),
 
