@@ -1,9 +1,9 @@
 """The Spark target (README "Running on Spark"): the project builds on Spark, the tables before the
 ALS step are DuckDB's, and Spark's e-mails and sends keep the e-mail's rules.
 
-Once per module, the whole project, with its dbt tests, is built from the parquet sample twice: on
-DuckDB in a subprocess, and on Spark inside this process (dbt's own runner), so that the Spark
-tables can be read afterwards through the same live SparkSession. The Spark build runs on a
+Once per module, the whole project, with its dbt tests, is built from the parquet sample on Spark
+inside this process (dbt's own runner), so that the Spark tables can be read afterwards through
+the same live SparkSession, and compared with the session's DuckDB build of the same sample. The Spark build runs on a
 standalone cluster on this machine (bench/spark_cluster.sh: a master and two one-core workers,
 the executors in their own JVMs, the driver capped at 1 GB), as on a real cluster.
 Every dbt test must pass on Spark; every table and view that does not depend on a fit (ALS, the
@@ -85,14 +85,13 @@ def failures(result) -> str:
 
 
 @pytest.fixture(scope="module")
-def built(spark_env, new_workspace, parquet_sample_dir):
-    """The selection built on DuckDB (a workspace) and on Spark; the Spark build's result."""
-    variables = ["--vars", json.dumps({"data_dir": str(parquet_sample_dir)})]
-    workspace = new_workspace("spark_duckdb")
-    run = workspace.dbt("build", *variables)
-    assert run.returncode == 0, run.describe()
-    result = spark_dbt("build", *variables)
-    return workspace, result
+def built(request, spark_env, copy_for_dbt, parquet_sample_dir):
+    """The Spark build's result, and a workspace holding a copy of the session's DuckDB build of
+    the same sample (parquet_sample_build). That one is asked for after the Spark build, so that
+    the other worker has usually made it meanwhile, for the tests that share it."""
+    result = spark_dbt("build", "--vars", json.dumps({"data_dir": str(parquet_sample_dir)}))
+    duckdb_build, _ = request.getfixturevalue("parquet_sample_build")
+    return copy_for_dbt(duckdb_build, "spark_duckdb"), result
 
 
 def test_every_dbt_test_passes_on_spark(built, spark_cluster):
