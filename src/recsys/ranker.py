@@ -26,7 +26,7 @@ Logging goes to the ``recsys.ranker`` logger: per fit the rows, purchases, secon
 features by gain.
 
 The engines differ in one place, :func:`scores`: the fits happen on the driver on both, then
-DuckDB streams the candidates through this process batch by batch (:func:`score_cutoffs`), and
+DuckDB streams the candidates through this process batch by batch (:func:`stream_scores`), and
 Spark scores them on the executors (:func:`spark_scores`, ``mapInArrow`` with the boosters as
 model strings), so that no candidate passes through the driver. Both score a batch with the same
 function (:func:`scored_batch`).
@@ -214,22 +214,13 @@ def scored_batch(cutoff: int, booster: lgb.Booster, features: pa.Table | pa.Reco
     ], schema=SCORES_SCHEMA)
 
 
-def score_cutoffs(cutoffs: list[int], training_for: Callable[[int], pa.Table],
-                  feature_batches_at: Callable[[int], Iterable[pa.RecordBatch]],
-                  params: RankerParams) -> pa.RecordBatchReader:
-    """SCORES_SCHEMA rows for every candidate of every cutoff in ``cutoffs``: a model fitted on
-    ``training_for(cutoff)`` (labels ending at that cutoff) scores ``feature_batches_at(cutoff)``.
-    The fits happen here, one cutoff's training set in memory at a time; the scores are a stream
-    that computes each batch as it is read, so memory holds one batch of candidates however many
-    there are (at 100x, about 100 M per cutoff)."""
-    return stream_scores({cutoff: fit(training_for(cutoff), params) for cutoff in sorted(cutoffs)},
-                         feature_batches_at, params)
-
-
 def stream_scores(boosters: Mapping[int, lgb.Booster],
                   feature_batches_at: Callable[[int], Iterable[pa.RecordBatch]],
                   params: RankerParams) -> pa.RecordBatchReader:
-    """The scores of :func:`score_cutoffs` from fitted ``boosters`` (cutoff -> booster)."""
+    """SCORES_SCHEMA rows for every candidate of ``feature_batches_at(cutoff)``, scored by that
+    cutoff's booster of ``boosters`` (cutoff -> booster), in the boosters' order. A stream that
+    computes each batch as it is read, so memory holds one batch of candidates however many there
+    are (at 100x, about 100 M per cutoff)."""
     def scored_batches() -> Iterator[pa.RecordBatch]:
         for cutoff, booster in boosters.items():
             for features in feature_batches_at(cutoff):

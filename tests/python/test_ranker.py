@@ -127,31 +127,34 @@ def test_the_features_are_the_columns_but_keys_and_label_in_their_order():
         ranker.probabilities(booster, training.drop(["own_lines"]), FAST.negative_rate)
 
 
-def test_score_cutoffs_fits_on_each_cutoffs_own_training_set():
+def test_stream_scores_scores_each_cutoff_with_its_own_booster():
     trainings = {47: sampled(synthetic_candidates(n_users=200, seed=4)[0]),
                  50: sampled(synthetic_candidates(n_users=200, seed=5)[0])}
     features = {47: synthetic_candidates(n_users=50, seed=6)[0].drop(["is_bought"]),
                 50: synthetic_candidates(n_users=60, seed=7)[0].drop(["is_bought"])}
-    asked = []
-
-    def training_for(cutoff):
-        asked.append(cutoff)
-        return trainings[cutoff]
+    boosters = {cutoff: ranker.fit(training, FAST) for cutoff, training in trainings.items()}
+    read = []
 
     def feature_batches_at(cutoff):
+        read.append(cutoff)
         return features[cutoff].to_batches(max_chunksize=7)
 
-    scores = ranker.score_cutoffs([50, 47], training_for, feature_batches_at, FAST)
-    assert asked == [47, 50]
+    scores = ranker.stream_scores(boosters, feature_batches_at, FAST)
+    assert read == []  # a stream: nothing is read until the scores are
     scores = scores.read_all()
+    assert read == [47, 50]
     assert scores.schema == ranker.SCORES_SCHEMA
     for cutoff, table in features.items():
         rows = scores.filter(pa.compute.equal(scores["cutoff_week"], cutoff))
         assert rows["user_id"].to_pylist() == table["user_id"].to_pylist()
         assert rows["item_id"].to_pylist() == table["item_id"].to_pylist()
-        expected = ranker.probabilities(ranker.fit(trainings[cutoff], FAST), table, FAST.negative_rate)
+        expected = ranker.probabilities(boosters[cutoff], table, FAST.negative_rate)
         assert np.array_equal(rows["probability"].to_numpy(), expected)
-    assert ranker.score_cutoffs([], training_for, feature_batches_at, FAST).read_all().num_rows == 0
+        # the other cutoff's booster would give other probabilities: the pairing is tested
+        other = boosters[97 - cutoff]
+        assert not np.array_equal(rows["probability"].to_numpy(),
+                                  ranker.probabilities(other, table, FAST.negative_rate))
+    assert ranker.stream_scores({}, feature_batches_at, FAST).read_all().num_rows == 0
 
 
 def documented_columns(model: str) -> dict[str, str]:

@@ -37,7 +37,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("src/recsys/ranker.py", "fitted_boosters"): "cutoff weeks; the training sample, bounded by "
                                                  "ranker_max_training_rows",
     # DuckDB only: ranker_scores streams its batches on DuckDB (record_batches refuses Spark)
-    ("src/recsys/ranker.py", "scores"): "DuckDB branch only: the streamed scores of score_cutoffs",
+    ("src/recsys/ranker.py", "scores"): "DuckDB branch only: the streamed scores of stream_scores",
     # ALS: the cutoff weeks (a handful); the fits and the top-N run on the cluster
     ("models/candidates/als_candidates.py", "model"): "cutoff weeks",
     ("models/candidates/als_candidates.py", "interactions_at"): "DuckDB branch only (Spark returns "
