@@ -61,6 +61,14 @@
 {% macro default__cte_hint(hint) %}{{ hint }}{% endmacro %}
 {% macro spark__cte_hint(hint) %}{% endmacro %}
 
+{#- Spark's hint to broadcast a small relation to the executors (a select's first words), for a join
+    on a key of few values: profiles.yml turns automatic broadcasts off, and a sort-merge join on
+    cutoff_week alone puts all of a cutoff's rows in one task (at 4x int_ranker_training killed
+    the executors that way). DuckDB plans its own joins and needs none. -#}
+{% macro broadcast_hint(relation) %}{{ return(adapter.dispatch('broadcast_hint')(relation)) }}{% endmacro %}
+{% macro default__broadcast_hint(relation) %}{% endmacro %}
+{% macro spark__broadcast_hint(relation) %}/*+ BROADCAST({{ relation }}) */{% endmacro %}
+
 {#- Build sides as written, for the model's query only (a pre-hook, and its reset a post-hook): a
     chain of left joins whose right sides are the smaller tables. DuckDB's optimizer may otherwise
     turn them into right joins that build on the wide left side, one copy per join, and at 4x

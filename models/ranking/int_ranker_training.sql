@@ -33,7 +33,9 @@ training_cutoffs as (
 
 )
 
-select
+-- a cutoff's few rows sent to every executor (Spark), rather than its millions of candidates
+-- shuffled into one task by the join on cutoff_week alone
+select {{ broadcast_hint('training_cutoffs') }}
     training_cutoffs.cutoff_week,
     {{ star(ref('int_ranker_features'), 'features', except=['cutoff_week']) }},
     training_cutoffs.feature_cutoff_week,
