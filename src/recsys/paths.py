@@ -79,7 +79,10 @@ def folder_problem(path: Path, marker: str, variable: str) -> str:
         return ""  # a link left dangling: replacing it removes nothing but the link
     if not target.is_dir():
         return f"{named(path, variable)} is a file, not a folder; choose an empty folder"
-    if (target / marker).is_file() or not any(target.iterdir()):
+    # emptiness first, the marker second: the claim writes the marker before anything else, so
+    # content seen here means the marker is there, even while another export claims the folder
+    # (in the other order, a marker written between the two looks was taken for a user's file)
+    if not any(target.iterdir()) or (target / marker).is_file():
         return ""
     return f"{named(path, variable)} holds files this project did not write; choose an empty folder"
 
