@@ -151,7 +151,7 @@ def test_stream_scores_scores_each_cutoff_with_its_own_booster():
         expected = ranker.probabilities(boosters[cutoff], table, FAST.negative_rate)
         assert np.array_equal(rows["probability"].to_numpy(), expected)
         # the other cutoff's booster would give other probabilities: the pairing is tested
-        other = boosters[97 - cutoff]
+        [other] = [booster for week, booster in boosters.items() if week != cutoff]
         assert not np.array_equal(rows["probability"].to_numpy(),
                                   ranker.probabilities(other, table, FAST.negative_rate))
     assert ranker.stream_scores({}, feature_batches_at, FAST).read_all().num_rows == 0

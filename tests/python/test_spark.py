@@ -3,9 +3,10 @@ ALS step are DuckDB's, and Spark's e-mails and sends keep the e-mail's rules.
 
 Once per module, the whole project, with its dbt tests, is built from the parquet sample on Spark
 inside this process (dbt's own runner), so that the Spark tables can be read afterwards through
-the same live SparkSession, and compared with the session's DuckDB build of the same sample. The Spark build runs on a
-standalone cluster on this machine (bench/spark_cluster.sh: a master and two one-core workers,
-the executors in their own JVMs, the driver capped at 1 GB), as on a real cluster.
+the same live SparkSession, and compared with the session's DuckDB build of the same sample. The
+Spark build runs on a standalone cluster on this machine (bench/spark_cluster.sh: a master and
+two one-core workers, the executors in their own JVMs, the driver capped at 1 GB), as on a real
+cluster.
 Every dbt test must pass on Spark; every table and view that does not depend on a fit (ALS, the
 ranker) must hold exactly DuckDB's rows: same columns, and no row, nor any repeat of a row, on one
 side only (doubles within 1e-9, relative to their size). That includes the experiment's groups:
