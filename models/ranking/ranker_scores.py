@@ -21,6 +21,7 @@ def model(dbt, session):
         "seed": dbt.config.get("ranker_seed"),
         "threads": dbt.config.get("ranker_threads"),
         "max_training_rows": dbt.config.get("ranker_max_training_rows"),
+        "workers": dbt.config.get("ranker_workers"),
     })
     # the engines differ only inside ranker.scores: on DuckDB the candidates stream through this
     # process batch by batch; on Spark they are scored on the executors (mapInArrow) and only the

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
@@ -82,6 +83,10 @@ class RankerParams:
     max_training_rows: int
         Most training rows per cutoff: above it the sample is thinned uniformly by a fixed hash,
         so that the fit's memory on the driver is bounded whatever the data's size.
+    workers: int
+        Cores used where they change no result: that many cutoffs fitted side by side (each fit
+        with ``threads``), and LightGBM's threads when DuckDB's candidates are scored (a row's
+        score is the same on any number of threads). A Spark task scores with ``threads``.
     """
 
     trees: int = 50
@@ -92,13 +97,15 @@ class RankerParams:
     seed: int = 42
     threads: int = 1
     max_training_rows: int = 200_000
+    workers: int = 2
 
     def __post_init__(self):
         if (self.trees < 1 or self.leaves < 2 or self.min_child_samples < 1 or self.threads < 1
-                or self.max_training_rows < 1):
+                or self.max_training_rows < 1 or self.workers < 1):
             raise ValueError(f"ranker trees ({self.trees}), leaves ({self.leaves}), min_child_samples "
-                             f"({self.min_child_samples}), threads ({self.threads}) and max_training_rows "
-                             f"({self.max_training_rows}) must be >= 1 (leaves >= 2)")
+                             f"({self.min_child_samples}), threads ({self.threads}), max_training_rows "
+                             f"({self.max_training_rows}) and workers ({self.workers}) must be >= 1 "
+                             f"(leaves >= 2)")
         if not 0 < self.negative_rate <= 1 or not self.learning_rate > 0:
             raise ValueError(f"ranker negative_rate ({self.negative_rate}) must be in (0, 1] and "
                              f"learning_rate ({self.learning_rate}) > 0")
@@ -204,13 +211,14 @@ def importances(booster: lgb.Booster) -> list[tuple[str, float]]:
 
 
 def scored_batch(cutoff: int, booster: lgb.Booster, features: pa.Table | pa.RecordBatch,
-                 params: RankerParams) -> pa.RecordBatch:
-    """SCORES_SCHEMA rows of one batch of a cutoff's candidates; the same on both engines."""
+                 params: RankerParams, threads: int) -> pa.RecordBatch:
+    """SCORES_SCHEMA rows of one batch of a cutoff's candidates, scored on ``threads``; the same on
+    both engines."""
     return pa.RecordBatch.from_arrays([
         pa.array(np.full(features.num_rows, cutoff), pa.int32()),
         pc.cast(features["user_id"], pa.int64()),
         pc.cast(features["item_id"], pa.int64()),
-        pa.array(probabilities(booster, features, params.negative_rate, params.threads), pa.float64()),
+        pa.array(probabilities(booster, features, params.negative_rate, threads), pa.float64()),
     ], schema=SCORES_SCHEMA)
 
 
@@ -218,13 +226,13 @@ def stream_scores(boosters: Mapping[int, lgb.Booster],
                   feature_batches_at: Callable[[int], Iterable[pa.RecordBatch]],
                   params: RankerParams) -> pa.RecordBatchReader:
     """SCORES_SCHEMA rows for every candidate of ``feature_batches_at(cutoff)``, scored by that
-    cutoff's booster of ``boosters`` (cutoff -> booster), in the boosters' order. A stream that
-    computes each batch as it is read, so memory holds one batch of candidates however many there
-    are (at 100x, about 100 M per cutoff)."""
+    cutoff's booster of ``boosters`` (cutoff -> booster), in the boosters' order, on
+    ``params.workers`` threads. A stream that computes each batch as it is read, so memory holds
+    one batch of candidates however many there are (at 100x, about 100 M per cutoff)."""
     def scored_batches() -> Iterator[pa.RecordBatch]:
         for cutoff, booster in boosters.items():
             for features in feature_batches_at(cutoff):
-                yield scored_batch(cutoff, booster, features, params)
+                yield scored_batch(cutoff, booster, features, params, params.workers)
 
     return pa.RecordBatchReader.from_batches(SCORES_SCHEMA, scored_batches())
 
@@ -234,11 +242,13 @@ def stream_scores(boosters: Mapping[int, lgb.Booster],
 def fitted_boosters(training, params: RankerParams) -> dict[int, lgb.Booster]:
     """One booster per cutoff of ``training`` (int_ranker_training, a DuckDB relation or a Spark
     DataFrame), fitted here on its :func:`training_sample`: only the cutoff weeks and the sample,
-    at most ``max_training_rows`` rows per cutoff, reach this process."""
+    at most ``max_training_rows`` rows per cutoff, reach this process. The samples are read one by
+    one (a session serves one query at a time) and fitted ``params.workers`` at a time."""
     cutoffs = frames.to_arrow(training.select("cutoff_week").distinct())["cutoff_week"].to_pylist()
-    return {cutoff: fit(frames.to_arrow(training_sample(
-                training.filter(f"cutoff_week = {int(cutoff)}"), params)), params)
-            for cutoff in sorted(cutoffs)}
+    samples = {cutoff: frames.to_arrow(training_sample(
+                   training.filter(f"cutoff_week = {int(cutoff)}"), params)) for cutoff in sorted(cutoffs)}
+    with ThreadPoolExecutor(params.workers) as pool:  # LightGBM's fit releases the GIL
+        return dict(zip(samples, pool.map(lambda sample: fit(sample, params), samples.values())))
 
 
 def scores(training, features, params: RankerParams, session, batch_rows: int):
@@ -285,4 +295,4 @@ def score_model_strings(models: Mapping[int, str], batches: Iterable[pa.RecordBa
             if cutoff not in boosters:
                 boosters[cutoff] = lgb.Booster(model_str=models[cutoff])
             rows = batch.filter(pc.equal(batch.column("cutoff_week"), cutoff))
-            yield scored_batch(int(cutoff), boosters[cutoff], rows, params)
+            yield scored_batch(int(cutoff), boosters[cutoff], rows, params, params.threads)

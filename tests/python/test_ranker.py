@@ -157,6 +157,30 @@ def test_stream_scores_scores_each_cutoff_with_its_own_booster():
     assert ranker.stream_scores({}, feature_batches_at, FAST).read_all().num_rows == 0
 
 
+def test_workers_change_no_result():
+    """Cutoffs fitted side by side and scoring on several threads give the models and scores of one
+    worker, bit for bit."""
+    training = pa.concat_tables([
+        synthetic_candidates(n_users=150, seed=seed)[0].add_column(
+            0, "cutoff_week", pa.array([cutoff] * 4500, pa.int32()))
+        for cutoff, seed in ((47, 8), (50, 9), (53, 10))])
+    features = synthetic_candidates(n_users=80, seed=11)[0].drop(["is_bought"])
+    con = duckdb.connect()
+    results = []
+    for workers in (1, 3):
+        params = ranker.RankerParams(trees=20, leaves=7, min_child_samples=20, negative_rate=0.25,
+                                     workers=workers)
+        boosters = ranker.fitted_boosters(con.from_arrow(training), params)
+        assert list(boosters) == [47, 50, 53]
+        scores = ranker.stream_scores(boosters, lambda cutoff: features.to_batches(max_chunksize=500),
+                                      params).read_all()
+        results.append(([booster.model_to_string() for booster in boosters.values()], scores))
+    (one_models, one_scores), (three_models, three_scores) = results
+    assert one_models == three_models
+    assert len(set(one_models)) == 3  # each cutoff has a model of its own
+    assert one_scores.equals(three_scores) and one_scores.num_rows == 3 * features.num_rows
+
+
 def documented_columns(model: str) -> dict[str, str]:
     """Column name to description in ``model``'s YAML (one YAML per model, under models/)."""
     [spec] = (REPO / "models").rglob(f"{model}.yml")
