@@ -2,9 +2,9 @@
 
     .venv/bin/python bench/build_vs_notebook.py [--pairs N]
 
-Target (issue "speed and scale-up"): a second `make run` on the embedded data (environment
-installed, database and dbt's partial parse in place) within 4x the notebook pipeline for one
-ALS configuration (bench/notebook.py). The two run in turn, build then notebook, N times, and
+Target (issue 24): a second `make run` on the embedded data (environment installed, database and
+dbt's partial parse in place) within 10x the notebook pipeline for one ALS configuration
+(bench/notebook.py); it was 4x before the ranker, the sends and the experiment. The two run in turn, build then notebook, N times, and
 the ratio is taken pair by pair, so that load from other processes falls on both alike; the
 median ratio is the figure to quote. One unmeasured `make run` first brings the database and
 the partial parse to the "second run" state.
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pair {number}: make run {b:.1f} s, notebook {n:.1f} s, ratio {b / n:.2f}")
     print(f"median: make run {statistics.median(b for b, _ in pairs):.1f} s, notebook "
           f"{statistics.median(n for _, n in pairs):.1f} s, ratio {statistics.median(ratios):.2f} "
-          f"(min {ratios[0]:.2f}, max {ratios[-1]:.2f}); target <= 4")
+          f"(min {ratios[0]:.2f}, max {ratios[-1]:.2f}); target <= 10")
     return 0
 
 
