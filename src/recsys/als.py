@@ -225,31 +225,46 @@ def top_n(model: AlternatingLeastSquares, interactions: InteractionMatrix, rows:
     return cols, scores
 
 
+# Customers whose candidates are computed and handed to dbt at a time: at 100x a cutoff has
+# 246,700 customers and 49 M candidates, which as one table held 1.6 GB beside the fit.
+USERS_PER_BATCH = 25_000
+
+
 def candidates(interactions: pa.Table, params: AlsParams, n: int, bucket_item_id: int,
-               cutoff_week: int) -> pa.Table:
+               cutoff_week: int, users_per_batch: int = USERS_PER_BATCH) -> pa.Table:
     """Fit ALS on one cutoff's interactions and return the top ``n`` items of every customer.
 
     Returns an Arrow table with ``CANDIDATES_SCHEMA``: one row per customer and rank 1..n, best
     first. The placeholder item ``bucket_item_id`` (all items outside the top-N) shapes the fit
-    but is never a candidate.
+    but is never a candidate. :func:`candidate_batches` gives the same rows batch by batch.
     """
+    batches = candidate_batches(interactions, params, n, bucket_item_id, cutoff_week, users_per_batch)
+    return pa.Table.from_batches(list(batches), schema=CANDIDATES_SCHEMA)
+
+
+def candidate_batches(interactions: pa.Table, params: AlsParams, n: int, bucket_item_id: int,
+                      cutoff_week: int, users_per_batch: int = USERS_PER_BATCH) -> Iterator[pa.RecordBatch]:
+    """:func:`candidates` as record batches of ``users_per_batch`` customers each, computed as they
+    are read. The interactions are let go once the matrix is built (the generator holds the only
+    reference when called as ``candidate_batches(read(), ...)``), so that memory holds the matrix,
+    the model and one batch instead of the input table and every candidate."""
     built = build_matrix(interactions)
+    del interactions
     model = new_model(params)
     seconds = fit(model, weight_matrix(built.matrix, params.weighting))
-    rows = np.arange(built.matrix.shape[0])
-    started = time.perf_counter()
-    cols, scores = top_n(model, built, rows, n, exclude_item_ids=[bucket_item_id])
-    log.info("ALS cutoff %s: %d users, %d items, %d non-zero cells, fit %.1f s, top-%d %.1f s (%s)",
-             cutoff_week, built.matrix.shape[0], built.matrix.shape[1], built.matrix.nnz, seconds,
-             cols.shape[1], time.perf_counter() - started, params)
-    per_user = cols.shape[1]
-    return pa.table({
-        "cutoff_week": pa.array(np.full(cols.size, cutoff_week, dtype=np.int32)),
-        "user_id": pa.array(np.repeat(built.user_ids, per_user)),
-        "item_id": pa.array(built.item_ids[cols.ravel()]),
-        "als_score": pa.array(scores.ravel().astype(np.float64)),
-        "als_rank": pa.array(np.tile(np.arange(1, per_user + 1, dtype=np.int32), len(rows))),
-    }, schema=CANDIDATES_SCHEMA)
+    log.info("ALS cutoff %s: %d users, %d items, %d non-zero cells, fit %.1f s (%s)",
+             cutoff_week, built.matrix.shape[0], built.matrix.shape[1], built.matrix.nnz, seconds, params)
+    for start in range(0, built.matrix.shape[0], users_per_batch):
+        rows = np.arange(start, min(start + users_per_batch, built.matrix.shape[0]))
+        cols, scores = top_n(model, built, rows, n, exclude_item_ids=[bucket_item_id])
+        per_user = cols.shape[1]
+        yield pa.record_batch({
+            "cutoff_week": pa.array(np.full(cols.size, cutoff_week, dtype=np.int32)),
+            "user_id": pa.array(np.repeat(built.user_ids[rows], per_user)),
+            "item_id": pa.array(built.item_ids[cols.ravel()]),
+            "als_score": pa.array(scores.ravel().astype(np.float64)),
+            "als_rank": pa.array(np.tile(np.arange(1, per_user + 1, dtype=np.int32), len(rows))),
+        }, schema=CANDIDATES_SCHEMA)
 
 
 def candidates_per_cutoff(interactions, params: AlsParams, n: int | str, bucket_item_id: int | str):
@@ -274,13 +289,13 @@ def candidate_stream(cutoffs, interactions_at: Callable[[int], pa.Table], params
                      n: int | str, bucket_item_id: int | str) -> pa.RecordBatchReader:
     """:func:`candidates` of every cutoff in ``cutoffs`` (fitted on ``interactions_at(cutoff)``),
     as a stream that reads and fits a cutoff when its rows are read: memory holds one cutoff's
-    matrix and candidates at a time instead of all of them (at 100x, 47 M cells and 49 M
-    candidates per cutoff, four cutoffs)."""
+    matrix and one batch of its candidates at a time instead of all of them (at 100x, 47 M cells
+    and 49 M candidates per cutoff, four cutoffs)."""
     n, bucket_item_id = as_int(n, "als_candidates"), as_int(bucket_item_id, "bucket_item_id")
 
     def batches() -> Iterator[pa.RecordBatch]:
         for week in sorted(cutoffs):
-            yield from candidates(interactions_at(week), params, n, bucket_item_id, week).to_batches()
+            yield from candidate_batches(interactions_at(week), params, n, bucket_item_id, week)
 
     return pa.RecordBatchReader.from_batches(CANDIDATES_SCHEMA, batches())
 

@@ -128,6 +128,19 @@ def test_candidates_shape_ranks_and_no_bucket():
         assert len(set(np.asarray(result["item_id"])[mine].tolist())) == n
 
 
+def test_batches_of_customers_change_no_candidate():
+    # candidates are computed and handed on a few customers at a time; the batch size must not
+    # change a row, its order or a score (37 customers: batches of 7 leave a short last one)
+    table = synthetic_interactions(n_users=37, n_items=40)
+    params = als.AlsParams(factors=8, iterations=5, weighting="bm25", random_state=2, threads=2)
+    whole = als.candidates(table, params, n=6, bucket_item_id=BUCKET, cutoff_week=4)
+    batches = list(als.candidate_batches(table, params, n=6, bucket_item_id=BUCKET, cutoff_week=4,
+                                         users_per_batch=7))
+    assert [batch.num_rows for batch in batches] == [7 * 6] * 5 + [2 * 6]
+    assert pa.Table.from_batches(batches).equals(whole)
+    assert whole.num_rows == 37 * 6
+
+
 def test_candidates_learn_the_taste_groups():
     # Half the customers buy only from the first half of the items: their best candidates must
     # come from that half, or the fit learned nothing.
