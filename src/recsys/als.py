@@ -231,14 +231,14 @@ USERS_PER_BATCH = 25_000
 
 
 def candidates(interactions: pa.Table, params: AlsParams, n: int, bucket_item_id: int,
-               cutoff_week: int, users_per_batch: int = USERS_PER_BATCH) -> pa.Table:
+               cutoff_week: int) -> pa.Table:
     """Fit ALS on one cutoff's interactions and return the top ``n`` items of every customer.
 
     Returns an Arrow table with ``CANDIDATES_SCHEMA``: one row per customer and rank 1..n, best
     first. The placeholder item ``bucket_item_id`` (all items outside the top-N) shapes the fit
     but is never a candidate. :func:`candidate_batches` gives the same rows batch by batch.
     """
-    batches = candidate_batches(interactions, params, n, bucket_item_id, cutoff_week, users_per_batch)
+    batches = candidate_batches(interactions, params, n, bucket_item_id, cutoff_week)
     return pa.Table.from_batches(list(batches), schema=CANDIDATES_SCHEMA)
 
 
