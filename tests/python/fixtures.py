@@ -181,8 +181,10 @@ def write_parquet_layout(folder: str | Path, with_promotions: bool = True,
     folder.mkdir(parents=True, exist_ok=True)
     con = con or sample_connection()
     entities = ("transactions", "products") + (("promotions",) if with_promotions else ())
+    # in a fixed order, so that every copy has the same bytes and fingerprint: the test workers
+    # each write one, and the session's shared build reads whichever was made first
     for entity in entities:
-        con.execute(f"copy (select * from sample_{entity}) "
+        con.execute(f"copy (select * from sample_{entity} order by all) "
                     f"to {_quoted(folder / (entity + '.parquet'))} (format parquet)")
     return folder
 
