@@ -58,6 +58,15 @@ def test_matrix_accepts_decimal_weights_and_int32_ids():
     assert np.array_equal(als.build_matrix(typed).matrix.toarray(), als.build_matrix(SMALL).matrix.toarray())
 
 
+def test_matrix_of_a_table_in_several_chunks():
+    # DuckDB hands a cutoff over as many record batches: the ids are looked up across chunks
+    chunked = pa.concat_tables([SMALL.slice(0, 2), SMALL.slice(2, 1), SMALL.slice(3)])
+    assert chunked["user_id"].num_chunks == 3
+    built, whole = als.build_matrix(chunked), als.build_matrix(SMALL)
+    assert np.array_equal(built.matrix.toarray(), whole.matrix.toarray())
+    assert list(built.user_ids) == [10, 20, 30] and list(built.item_ids) == [5, 7, 9]
+
+
 def test_id_maps_round_trip():
     table = synthetic_interactions()
     built = als.build_matrix(table)
