@@ -1,0 +1,75 @@
+"""Time and peak memory of one ALS cutoff's matrix at 100x: read from DuckDB and built.
+
+    .venv/bin/python bench/als_matrix.py [--runs 3] [--src DIR]
+
+At 100x the build's peak memory came while `als_candidates` built a cutoff's matrix beside
+DuckDB's pool (issue 24). This measures that step alone: a DuckDB file (made once, under
+bench/data/) holds one cutoff shaped like 100x (246,700 customers x 190 of 5,001 items, about 46 M
+cells, as int_als_matrix's columns); each run, in a fresh process, reads it as `als_candidates`
+does (`frames.to_arrow_beside`) and builds the matrix (`recsys.als.build_matrix`), and reports the
+seconds and the process's peak resident memory (ru_maxrss, DuckDB included; GB of 1024^3
+bytes, as in scale.md). `--src` takes the `src` folder of another checkout, to measure the code
+before a change, e.g. `git archive REV src | tar -x -C /tmp/before` and `--src /tmp/before/src`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DATABASE = REPO / "bench" / "data" / "als_matrix_100x.duckdb"
+CUTOFF_WEEK = 100
+
+MAKE = f"""
+create or replace table int_als_matrix as
+select cutoff_week, user_id, item_id, max(weight) as weight  -- one row per customer and item
+from (
+    select {CUTOFF_WEEK} as cutoff_week, customer * 7 + 1000000 as user_id,
+           cast((hash(customer, line) % 5001) * 3 + 5 as bigint) as item_id,
+           cast(1 + hash(line, customer) % 10 as double) as weight
+    from range(246700) as customers(customer), range(190) as lines(line)
+)
+group by all
+"""
+
+# one run, in a fresh process, so that ru_maxrss is this run's peak alone
+RUN = """
+import json, resource, sys, time
+sys.path.insert(0, sys.argv[1])
+import duckdb
+from recsys import als, frames
+session = duckdb.connect(sys.argv[2], read_only=True, config={"memory_limit": "5GB"})
+started = time.perf_counter()
+cells = session.table("int_als_matrix").filter(f"cutoff_week = {sys.argv[3]}").select("user_id", "item_id", "weight")
+built = als.build_matrix(frames.to_arrow_beside(cells, session))
+print(json.dumps({"seconds": time.perf_counter() - started, "cells": built.matrix.nnz,
+                  "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2}))  # KiB
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--src", type=Path, default=REPO / "src", help="the src folder whose recsys to measure")
+    args = parser.parse_args(argv)
+
+    if not DATABASE.exists():
+        import duckdb
+
+        DATABASE.parent.mkdir(parents=True, exist_ok=True)
+        with duckdb.connect(str(DATABASE)) as con:
+            con.execute(MAKE)
+    for _ in range(args.runs):
+        out = subprocess.run([sys.executable, "-c", RUN, str(args.src.resolve()), str(DATABASE), str(CUTOFF_WEEK)],
+                             check=True, capture_output=True, text=True).stdout
+        run = json.loads(out)
+        print(f"{run['cells']:,} cells: {run['seconds']:.1f} s, peak {run['peak_gb']:.2f} GB (ru_maxrss)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
