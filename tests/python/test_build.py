@@ -127,7 +127,7 @@ def test_successful_build_replaces_database_and_exports_together(live, monkeypat
     fake = FakeDbt(0, {"send_1.csv": "new", "send_1.parquet": "new"})
     assert run_fake_build(monkeypatch, csv_sample_dir, fake) == 0
     # during the build both pointed into the run's own staging folders, not at the live ones
-    assert Path(fake.env["RECSYS_DB"]).parent.name.startswith(".recsys.duckdb.building-")
+    assert Path(fake.env["RECSYS_DB"]).parent.name == ".recsys.duckdb.building"
     assert Path(fake.env["RECSYS_EXPORTS"]).parent.name.startswith(".recsys.duckdb.exports-")
     assert built_by(database) == "the new build"
     # replaced, not merged: the old export is gone
@@ -141,7 +141,7 @@ def test_successful_build_replaces_database_and_exports_together(live, monkeypat
     # path is a link to the run's exports folder, the only staging folder left
     first = Path(fake.env["RECSYS_EXPORTS"])
     assert exports.is_symlink() and exports.resolve() == first.resolve()
-    assert [path.name for path in database.parent.glob(".recsys.duckdb.*-*")] == [first.parent.name]
+    assert [path.name for path in database.parent.glob(".recsys.duckdb.*")] == [first.parent.name]
 
     # the next build's link replaces it, and the previous build's folder goes
     again = FakeDbt(0, {"send_2.csv": "newer"})
@@ -149,7 +149,25 @@ def test_successful_build_replaces_database_and_exports_together(live, monkeypat
     second = Path(again.env["RECSYS_EXPORTS"])
     assert second != first and exports.resolve() == second.resolve()
     assert sorted(path.name for path in exports.iterdir()) == [paths.EXPORTS_MARKER, "send_2.csv"]
-    assert [path.name for path in database.parent.glob(".recsys.duckdb.*-*")] == [second.parent.name]
+    assert [path.name for path in database.parent.glob(".recsys.duckdb.*")] == [second.parent.name]
+
+
+def test_staging_database_keeps_its_path_and_what_killed_runs_left_goes(live, monkeypatch, csv_sample_dir):
+    """dbt's profile names the staging database: one path for every build of a database keeps
+    dbt's partial parse. A killed run's database there, and an earlier version's per-run
+    staging folder, are removed first."""
+    database, _ = live
+    staging = database.parent / ".recsys.duckdb.building"
+    staging.mkdir()
+    (staging / "recsys.duckdb").write_bytes(b"half of a killed run's database")
+    older = database.parent / ".recsys.duckdb.building-x1y2z3"
+    older.mkdir()
+    fakes = [FakeDbt(0, None), FakeDbt(0, None)]
+    for fake in fakes:
+        assert run_fake_build(monkeypatch, csv_sample_dir, fake) == 0
+    assert fakes[0].env["RECSYS_DB"] == fakes[1].env["RECSYS_DB"] == str(staging / "recsys.duckdb")
+    assert built_by(database) == "the new build"
+    assert list(database.parent.glob(".recsys.duckdb.*")) == []
 
 
 def test_failed_build_leaves_database_and_exports_untouched(live, monkeypatch, csv_sample_dir):
@@ -157,7 +175,7 @@ def test_failed_build_leaves_database_and_exports_untouched(live, monkeypatch, c
     assert run_fake_build(monkeypatch, csv_sample_dir, FakeDbt(1, {"send_1.csv": "new"})) == 1
     assert built_by(database) == "the old build"
     assert sorted(path.name for path in exports.iterdir()) == [paths.EXPORTS_MARKER, "old_send.csv"]
-    assert [path.name for path in database.parent.glob(".recsys.duckdb.*-*")] == []
+    assert [path.name for path in database.parent.glob(".recsys.duckdb.*")] == []
 
 
 def test_build_without_exports_leaves_the_exports_folder_alone(live, monkeypatch, csv_sample_dir):
@@ -213,7 +231,7 @@ def test_killed_build_harms_nothing_and_the_next_make_run_takes_any_path_and_cle
 
     killed = start_build(workspace, csv_sample_dir)
     # kill it once dbt is writing the new database (as a closed terminal or the OOM killer would)
-    wait_for(lambda: list(workspace.root.glob(f".{workspace.database.name}.building-*/*.duckdb")),
+    wait_for(lambda: list(workspace.root.glob(f".{workspace.database.name}.building/*.duckdb")),
              "the build to start writing")
     os.killpg(killed.pid, signal.SIGKILL)
     killed.wait(timeout=60)

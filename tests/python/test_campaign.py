@@ -93,6 +93,10 @@ def test_make_run_again_leaves_the_ledger_intact_and_reads_it(campaign, csv_samp
     # windows, so none is complete yet
     assert recorded > 0 and responses == (recorded, 0)
     assert weekly == groups >= 3, "a row per channel and group of the recorded week"
+    # the same database from the same folder again: dbt re-parsed what changed (the export
+    # models, whose folder is each run's own), not the whole project
+    last_run = (workspace.root / "logs" / "dbt.log").read_text().rsplit("Running with dbt", 1)[1]
+    assert "Partial parsing enabled" in last_run and "Unable to do partial parsing" not in last_run
 
 
 def test_a_different_list_for_a_recorded_week_is_refused(campaign, tmp_path):

@@ -347,7 +347,7 @@ def lock_is_free(database: Path) -> bool:
 
 
 def dbt_is_writing(workspace) -> bool:
-    return bool(list(workspace.root.glob(f".{workspace.database.name}.building-*/*.duckdb")))
+    return bool(list(workspace.root.glob(f".{workspace.database.name}.building/*.duckdb")))
 
 
 @pytest.mark.parametrize("killed", ["make", "wrapper"])
