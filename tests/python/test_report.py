@@ -291,6 +291,14 @@ def test_every_chart_has_a_takeaway_under_it(database):
     assert all(text.strip().endswith(".") for text in takeaways.values()), takeaways
 
 
+def test_every_chart_is_drawn_on_the_white_template(database):
+    """plotly_white, the report's one look, on every chart: plotly's own default ("plotly") has a
+    grey plot area."""
+    figures = chart_figures(report.write(database).read_text())
+    backgrounds = {name: layout["template"]["layout"]["plot_bgcolor"] for name, (_, layout) in figures.items()}
+    assert figures and set(backgrounds.values()) == {"white"}, backgrounds
+
+
 def rows(columns: str, *values: tuple) -> pd.DataFrame:
     return pd.DataFrame(list(values), columns=columns.split())
 
