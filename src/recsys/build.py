@@ -111,7 +111,7 @@ class Staging:
         remove_path(self.database_folder)
         self.database_folder.mkdir()
         exports.parent.mkdir(parents=True, exist_ok=True)
-        self.exports_folder = Path(tempfile.mkdtemp(prefix=self._name("exports") + "-", dir=exports.parent))
+        self.exports_folder = Path(tempfile.mkdtemp(prefix=self._run_prefix("exports"), dir=exports.parent))
         # the same file name as the live database: dbt-duckdb names the catalog after it
         self.database = self.database_folder / database.name
         self.exports = self.exports_folder / exports.name
@@ -121,6 +121,10 @@ class Staging:
     def _name(self, kind: str) -> str:
         return f".{self.live_database.name}.{kind}"
 
+    def _run_prefix(self, kind: str) -> str:
+        """What the names of folders made anew by each run start with."""
+        return self._name(kind) + "-"
+
     def leftovers(self) -> list[Path]:
         """Staging folders of earlier runs of this database that died before cleaning up.
 
@@ -128,8 +132,8 @@ class Staging:
         owns any of these.
         """
         # (.<db>.building-* are the staging folders of earlier versions, one per run)
-        found = [*self.live_database.parent.glob(self._name("building") + "-*"),
-                 *self.live_exports.parent.glob(self._name("exports") + "-*")]
+        found = [*self.live_database.parent.glob(self._run_prefix("building") + "*"),
+                 *self.live_exports.parent.glob(self._run_prefix("exports") + "*")]
         keep = {self.database_folder, self.exports_folder, self._live_exports_folder()}
         return [path for path in found if path not in keep]
 
@@ -138,7 +142,7 @@ class Staging:
         if not self.live_exports.is_symlink():
             return None
         folder = self.live_exports.resolve().parent
-        return folder if folder.name.startswith(self._name("exports") + "-") else None
+        return folder if folder.name.startswith(self._run_prefix("exports")) else None
 
     def seed_from_live(self) -> None:
         """Start from a compacted copy of the live database (for a build of selected models only)."""

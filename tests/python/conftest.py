@@ -87,9 +87,7 @@ class Workspace:
         live_exports = paths.exports_path(self.database)
         assert not live_exports.exists() or live_exports.is_symlink(), live_exports
         live = live_exports.resolve().parent.name if live_exports.exists() else None
-        name = self.database.name
-        return sorted(path.name for path in [*self.root.glob(f".{name}.building"),
-                                             *self.root.glob(f".{name}.*-*")]
+        return sorted(path.name for path in self.root.glob(f".{self.database.name}.*")
                       if path.name != live)
 
     def copy_database(self, other: Workspace) -> None:
