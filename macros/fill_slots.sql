@@ -41,10 +41,7 @@ email_size as (
 
 ),
 
--- one scan of the candidates for all slots (a scan of the send candidates repeats their joins);
--- read twice below yet not materialized: a materialized copy is held to the end of the query, and
--- the receipt's send reaches every customer (when int_send_picks filled all sends in one query,
--- the copies filled DuckDB's 23 GB spill folder at 16x); materialized is 0.8 s faster at 1x
+-- one scan of the candidates for all slots (a scan of the send candidates repeats their joins)
 slot_candidates as {{ cte_hint('not materialized') }} (
 
     select
@@ -64,32 +61,37 @@ slot_candidates as {{ cte_hint('not materialized') }} (
 
 ),
 
--- the best item of every product type for every slot (ties: the lower item id), with
--- fixed-width aggregates and a join, which DuckDB can spill to disk on large data
-best_scores as (
+-- the best item of every product type for every slot (ties: the lower item id), in one
+-- aggregate: the max of a struct compares field by field. A max of the score joined back to the
+-- candidates for the item read them twice, and took a fifth longer for a receipt send at 1x.
+-- Each statement holds one batch of customers (macros/customer_batches.sql), so that this
+-- aggregate's variable-width states need not spill.
+best_structs as (
 
-    select {{ key_list }}, slot, type_id, max(rank_score) as rank_score
+    select
+        {{ key_list }},
+        slot,
+        type_id,
+        max({{ struct_of([
+            ('rank_score', 'rank_score'),
+            ('negative_item_id', '-item_id'),
+            ('price', 'price'),
+        ]) }}) as best
     from slot_candidates
-    group by all
+    group by {{ key_list }}, slot, type_id
 
 ),
 
 best_per_type as (
 
     select
-        {% for key in keys %}best_scores.{{ key }}, {% endfor %}
-        best_scores.slot,
-        best_scores.type_id,
-        min(slot_candidates.item_id) as item_id,
-        min_by(slot_candidates.price, slot_candidates.item_id) as price,
-        best_scores.rank_score
-    from best_scores
-    inner join slot_candidates
-        on {% for key in keys %}best_scores.{{ key }} = slot_candidates.{{ key }} and {% endfor %}
-        best_scores.slot = slot_candidates.slot
-        and best_scores.type_id = slot_candidates.type_id
-        and best_scores.rank_score = slot_candidates.rank_score
-    group by all
+        {{ key_list }},
+        slot,
+        type_id,
+        -best.negative_item_id as item_id,
+        best.price,
+        best.rank_score
+    from best_structs
 
 ),
 

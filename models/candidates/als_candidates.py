@@ -39,5 +39,8 @@ def model(dbt, session):
         return frames.to_arrow_beside(
             matrix.filter(f"cutoff_week = {int(cutoff)}").select("user_id", "item_id", "weight"), session)
 
-    # one cutoff in memory at a time: each is read and fitted as dbt writes the one before
-    return als.candidate_stream(cutoffs, interactions_at, params, n, bucket_item_id)
+    # one cutoff in memory at a time: each is read and fitted as dbt writes the one before, with
+    # DuckDB's pages evicted down to als_duckdb_memory_limit beside the fit
+    return frames.with_memory_limit(
+        als.candidate_stream(cutoffs, interactions_at, params, n, bucket_item_id), session,
+        limit=dbt.config.get("als_duckdb_memory_limit"), restore_to=dbt.config.get("duckdb_memory_limit"))
