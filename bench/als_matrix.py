@@ -1,6 +1,6 @@
 """Time and peak memory of one ALS cutoff's matrix at 100x: read from DuckDB and built.
 
-    .venv/bin/python bench/als_matrix.py [--runs 3] [--src DIR]
+    .venv/bin/python bench/als_matrix.py [--runs 3] [--src DIR] [--fit]
 
 At 100x the build's peak memory came while `als_candidates` built a cutoff's matrix beside
 DuckDB's pool (issue 24). This measures that step alone: a DuckDB file (made once, under
@@ -10,6 +10,9 @@ does (`frames.to_arrow_beside`) and builds the matrix (`recsys.als.build_matrix`
 seconds and the process's peak resident memory (ru_maxrss, DuckDB included; GB of 1024^3
 bytes, as in scale.md). `--src` takes the `src` folder of another checkout, to measure the code
 before a change, e.g. `git archive REV src | tar -x -C /tmp/before` and `--src /tmp/before/src`.
+`--fit` goes on as `als_candidates` does: fits the cutoff (dbt_project.yml's ALS vars) and reads
+every batch of its candidates (`recsys.als.candidate_stream`), so that the peak is the whole
+model's Python side beside a DuckDB that has cached nothing else.
 """
 
 from __future__ import annotations
@@ -45,16 +48,35 @@ from recsys import als, frames
 session = duckdb.connect(sys.argv[2], read_only=True, config={"memory_limit": "5GB"})
 started = time.perf_counter()
 cells = session.table("int_als_matrix").filter(f"cutoff_week = {sys.argv[3]}").select("user_id", "item_id", "weight")
-built = als.build_matrix(frames.to_arrow_beside(cells, session))
-print(json.dumps({"seconds": time.perf_counter() - started, "cells": built.matrix.nnz,
+if len(sys.argv) > 4:  # --fit: the vars as JSON
+    read = lambda week: frames.to_arrow_beside(cells, session)
+    config = json.loads(sys.argv[4])
+    stream = als.candidate_stream([int(sys.argv[3])], read, als.AlsParams.from_config(config["params"]),
+                                  config["als_candidates"], config["bucket_item_id"])
+    count = sum(batch.num_rows for batch in stream)
+else:
+    count = als.build_matrix(frames.to_arrow_beside(cells, session)).matrix.nnz
+print(json.dumps({"seconds": time.perf_counter() - started, "count": count,
                   "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2}))  # KiB
 """
+
+
+def als_vars() -> dict:
+    """implicit's parameters, the candidates per customer and the bucket item, as dbt_project.yml
+    sets them."""
+    import yaml
+
+    project_vars = yaml.safe_load((REPO / "dbt_project.yml").read_text())["vars"]
+    names = ("factors", "regularization", "iterations", "alpha", "weighting", "random_state", "threads")
+    return {"params": {name: project_vars[f"als_{name}"] for name in names},
+            **{name: project_vars[name] for name in ("als_candidates", "bucket_item_id")}}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--src", type=Path, default=REPO / "src", help="the src folder whose recsys to measure")
+    parser.add_argument("--fit", action="store_true", help="fit the cutoff and read its candidates too")
     args = parser.parse_args(argv)
 
     if not DATABASE.exists():
@@ -64,10 +86,11 @@ def main(argv: list[str] | None = None) -> int:
         with duckdb.connect(str(DATABASE)) as con:
             con.execute(MAKE)
     for _ in range(args.runs):
-        out = subprocess.run([sys.executable, "-c", RUN, str(args.src.resolve()), str(DATABASE), str(CUTOFF_WEEK)],
-                             check=True, capture_output=True, text=True).stdout
-        run = json.loads(out)
-        print(f"{run['cells']:,} cells: {run['seconds']:.1f} s, peak {run['peak_gb']:.2f} GB (ru_maxrss)")
+        command = [sys.executable, "-c", RUN, str(args.src.resolve()), str(DATABASE), str(CUTOFF_WEEK)]
+        run = json.loads(subprocess.run(command + ([json.dumps(als_vars())] if args.fit else []),
+                                        check=True, capture_output=True, text=True).stdout)
+        what = "candidates of the fitted cutoff" if args.fit else "cells"
+        print(f"{run['count']:,} {what}: {run['seconds']:.1f} s, peak {run['peak_gb']:.2f} GB (ru_maxrss)")
     return 0
 
 
