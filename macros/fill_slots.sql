@@ -42,7 +42,7 @@ email_size as (
 ),
 
 -- one scan of the candidates for all slots (a scan of the send candidates repeats their joins)
-slot_candidates as {{ cte_hint('not materialized') }} (
+slot_candidates as (
 
     select
         {% for key in keys %}candidates.{{ key }}, {% endfor %}

@@ -55,7 +55,7 @@ def with_memory_limit(reader: pa.RecordBatchReader, session, limit: str, restore
     """``reader``, read while DuckDB's memory limit is ``limit``, and back at ``restore_to`` (the
     profile's limit) once it is read or closed. DuckDB keeps the pages it has read cached up to its
     limit, beside what a Python model holds itself: at 100x, 5 GB beside the ALS fit's 2.7 GB
-    (bench/scale.md). Lowering the limit evicts them and keeps the other dbt thread's queries
+    (bench/scale.md, bench/history.md). Lowering the limit evicts them and keeps the other dbt thread's queries
     within it. When the queries running now hold more than ``limit``, DuckDB refuses; the limit
     is tried again before each batch. A ``limit`` not below ``restore_to`` changes nothing."""
     if memory_bytes(limit) >= memory_bytes(restore_to):

@@ -2,6 +2,8 @@
 is read (what als_candidates does around its fits), and given back after."""
 
 import gc
+import re
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -82,3 +84,12 @@ def test_a_limit_not_below_the_profiles_changes_nothing():
     reader = observing_reader(con)
     assert frames.with_memory_limit(reader, con, limit="2GB", restore_to="1GB") is reader
     assert reader.read_all()["limit"].to_pylist() == ["953.6 MiB"] * 3
+
+
+def test_als_candidates_gives_back_the_profiles_own_default_limit():
+    # the default is written twice: in profiles.yml, and where als_candidates restores it
+    repo = Path(__file__).resolve().parents[2]
+    default = re.compile(r"env_var\('RECSYS_MEMORY_LIMIT', '([^']*)'\)")
+    profile = default.findall((repo / "profiles.yml").read_text())
+    model = default.findall((repo / "models" / "candidates" / "als_candidates.yml").read_text())
+    assert len(profile) == 1 and model == profile
