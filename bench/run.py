@@ -300,6 +300,17 @@ def snapshot_working_tree() -> Path:
     return tree
 
 
+def staging_folder(database: Path) -> Path:
+    """Where recsys.build writes the new database until it replaces the live one."""
+    return database.with_name(f".{database.name}.building")
+
+
+def remove_database(database: Path) -> None:
+    database.unlink(missing_ok=True)
+    database.with_name(database.name + ".wal").unlink(missing_ok=True)
+    shutil.rmtree(staging_folder(database), ignore_errors=True)
+
+
 def run_size(copies: int, tree: Path = REPO, memory_cap_gb: float | None = None,
              drop_database: bool = False, min_free_disk_gb: float = 20.0) -> dict:
     runs = BENCH / "runs"
@@ -307,10 +318,7 @@ def run_size(copies: int, tree: Path = REPO, memory_cap_gb: float | None = None,
     database = runs / f"x{copies}.duckdb"
     target_path = run_dir / "target"
     # A fresh build every time: no database to copy, no partial parse from an older tree.
-    for leftover in (database, database.with_name(database.name + ".wal"),
-                     database.with_name(database.name + ".building"),
-                     database.with_name(database.name + ".building.wal")):
-        leftover.unlink(missing_ok=True)
+    remove_database(database)
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True)
 
@@ -354,9 +362,12 @@ def run_size(copies: int, tree: Path = REPO, memory_cap_gb: float | None = None,
         result["error"] = [re.sub(r"\x1b\[[0-9;]*m", "", line)
                            for line in log_lines[-12:] if line.strip()][-4:]
     (run_dir / "result.json").write_text(json.dumps(result, indent=2) + "\n")
+    # A build stopped by the disk or memory guard leaves its staging database (59 GB at 100x),
+    # which only the next build of this size would remove.
+    shutil.rmtree(staging_folder(database), ignore_errors=True)
     if drop_database:
         # Measured and counted: give the disk back to the next, larger size.
-        database.unlink(missing_ok=True)
+        remove_database(database)
     state = "ok" if result["exit_code"] == 0 else f"FAILED (exit {result['exit_code']})"
     if result["stopped_at_cap_gb"]:
         state = f"STOPPED above the memory cap of {result['stopped_at_cap_gb']:g} GB"
