@@ -12,7 +12,10 @@ bytes, as in scale.md). `--src` takes the `src` folder of another checkout, to m
 before a change, e.g. `git archive REV src | tar -x -C /tmp/before` and `--src /tmp/before/src`.
 `--fit` goes on as `als_candidates` does: fits the cutoff (dbt_project.yml's ALS vars) and reads
 every batch of its candidates (`recsys.als.candidate_stream`), so that the peak is the whole
-model's Python side beside a DuckDB that has cached nothing else.
+model's Python side beside a DuckDB that has cached nothing else. `--cutoffs N` (with `--fit`)
+fits the cutoff N times in one stream, as `als_candidates` fits its four, with DuckDB's limit
+lowered as the model lowers it, and reports the resident memory as each cutoff's read begins:
+what the cutoffs before left behind.
 """
 
 from __future__ import annotations
@@ -48,15 +51,21 @@ from recsys import als, frames
 session = duckdb.connect(sys.argv[2], read_only=True, config={"memory_limit": "5GB"})
 started = time.perf_counter()
 cells = session.table("int_als_matrix").filter(f"cutoff_week = {sys.argv[3]}").select("user_id", "item_id", "weight")
+resident_at_reads = []
 if len(sys.argv) > 4:  # --fit: the vars as JSON
-    read = lambda week: frames.to_arrow_beside(cells, session)
     config = json.loads(sys.argv[4])
-    stream = als.candidate_stream([int(sys.argv[3])], read, als.AlsParams.from_config(config["params"]),
+    def read(week):
+        with open("/proc/self/statm") as statm:
+            resident_at_reads.append(int(statm.read().split()[1]) * resource.getpagesize() / 1024 ** 3)
+        return frames.to_arrow_beside(cells, session)
+    stream = als.candidate_stream([int(sys.argv[3])] * config["cutoffs"], read,
+                                  als.AlsParams.from_config(config["params"]),
                                   config["als_candidates"], config["bucket_item_id"])
+    stream = frames.with_memory_limit(stream, session, config["als_duckdb_memory_limit"], "5GB")
     count = sum(batch.num_rows for batch in stream)
 else:
     count = als.build_matrix(frames.to_arrow_beside(cells, session)).matrix.nnz
-print(json.dumps({"seconds": time.perf_counter() - started, "count": count,
+print(json.dumps({"seconds": time.perf_counter() - started, "count": count, "resident_at_reads": resident_at_reads,
                   "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2}))  # KiB
 """
 
@@ -69,7 +78,8 @@ def als_vars() -> dict:
     project_vars = yaml.safe_load((REPO / "dbt_project.yml").read_text())["vars"]
     names = ("factors", "regularization", "iterations", "alpha", "weighting", "random_state", "threads")
     return {"params": {name: project_vars[f"als_{name}"] for name in names},
-            **{name: project_vars[name] for name in ("als_candidates", "bucket_item_id")}}
+            **{name: project_vars[name]
+               for name in ("als_candidates", "bucket_item_id", "als_duckdb_memory_limit")}}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,7 +87,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--src", type=Path, default=REPO / "src", help="the src folder whose recsys to measure")
     parser.add_argument("--fit", action="store_true", help="fit the cutoff and read its candidates too")
+    parser.add_argument("--cutoffs", type=int, default=1,
+                        help="with --fit: fit the cutoff this many times in one stream")
     args = parser.parse_args(argv)
+    if args.cutoffs > 1 and not args.fit:
+        parser.error("--cutoffs fits the cutoff several times: it needs --fit")
 
     if not DATABASE.exists():
         import duckdb
@@ -87,10 +101,13 @@ def main(argv: list[str] | None = None) -> int:
             con.execute(MAKE)
     for _ in range(args.runs):
         command = [sys.executable, "-c", RUN, str(args.src.resolve()), str(DATABASE), str(CUTOFF_WEEK)]
-        run = json.loads(subprocess.run(command + ([json.dumps(als_vars())] if args.fit else []),
-                                        check=True, capture_output=True, text=True).stdout)
-        what = "candidates of the fitted cutoff" if args.fit else "cells"
+        fit = [json.dumps({**als_vars(), "cutoffs": args.cutoffs})] if args.fit else []
+        run = json.loads(subprocess.run(command + fit, check=True, capture_output=True, text=True).stdout)
+        what = f"candidates of {args.cutoffs} fitted cutoff(s)" if args.fit else "cells"
         print(f"{run['count']:,} {what}: {run['seconds']:.1f} s, peak {run['peak_gb']:.2f} GB (ru_maxrss)")
+        if len(run["resident_at_reads"]) > 1:
+            print("resident as each cutoff's read began: "
+                  + ", ".join(f"{gb:.2f}" for gb in run["resident_at_reads"]) + " GB")
     return 0
 
 
