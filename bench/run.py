@@ -45,6 +45,8 @@ from pathlib import Path
 
 import duckdb
 
+from recsys import build  # the staging folder a build leaves
+
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 sys.path.insert(0, str(BENCH))
@@ -300,15 +302,10 @@ def snapshot_working_tree() -> Path:
     return tree
 
 
-def staging_folder(database: Path) -> Path:
-    """Where recsys.build writes the new database until it replaces the live one."""
-    return database.with_name(f".{database.name}.building")
-
-
 def remove_database(database: Path) -> None:
     database.unlink(missing_ok=True)
     database.with_name(database.name + ".wal").unlink(missing_ok=True)
-    shutil.rmtree(staging_folder(database), ignore_errors=True)
+    shutil.rmtree(build.staging_folder(database), ignore_errors=True)
 
 
 def run_size(copies: int, tree: Path = REPO, memory_cap_gb: float | None = None,
@@ -364,7 +361,7 @@ def run_size(copies: int, tree: Path = REPO, memory_cap_gb: float | None = None,
     (run_dir / "result.json").write_text(json.dumps(result, indent=2) + "\n")
     # A build stopped by the disk or memory guard leaves its staging database (59 GB at 100x),
     # which only the next build of this size would remove.
-    shutil.rmtree(staging_folder(database), ignore_errors=True)
+    shutil.rmtree(build.staging_folder(database), ignore_errors=True)
     if drop_database:
         # Measured and counted: give the disk back to the next, larger size.
         remove_database(database)

@@ -87,6 +87,12 @@ def remove_path(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+def staging_folder(database: Path) -> Path:
+    """Where a build writes the new ``database`` until it replaces the live one (one per
+    database: see :class:`Staging`)."""
+    return database.with_name(f".{database.name}.building")
+
+
 class Staging:
     """One run's private folders: the new database and its exports, swapped in by :meth:`publish`.
 
@@ -107,7 +113,7 @@ class Staging:
         # One staging database path per database, not per run: it is the profile's path, and a
         # new one made dbt parse the whole project on every build (9.8 s) instead of the files
         # that changed (bench/history.md). Under the lock, what is there is a killed run's.
-        self.database_folder = database.parent / self._name("building")
+        self.database_folder = staging_folder(database)
         remove_path(self.database_folder)
         self.database_folder.mkdir()
         exports.parent.mkdir(parents=True, exist_ok=True)
